@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LoyaltyConfig(AppConfig):
+    name = "loyalty"
+    verbose_name = _("Loyalty")
+
+    def ready(self):
+        from shops import events
+
+        from . import hooks
+
+        events.on_figures_changed(hooks.figures_changed)

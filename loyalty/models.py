@@ -1,0 +1,249 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from shops.models import ClientType
+
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+
+
+class Program(models.TextChoices):
+    NONE = "none", _("None (messaging only)")
+    DISCOUNT = "discount", _("Discount (% off every order)")
+    BONUS = "bonus", _("Bonus points")
+
+
+class Category(models.Model):
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="categories")
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    rank = models.PositiveIntegerField(
+        _("rank"), help_text=_("Higher rank is more senior: recalculation prefers it.")
+    )
+    is_default = models.BooleanField(
+        _("default"), default=False,
+        help_text=_("New customers land here, and customers who qualify for nothing return here."),
+    )
+    visible_to_customer = models.BooleanField(
+        _("visible to customer"), default=True,
+        help_text=_("Hidden categories are never shown to customers nor announced to them."),
+    )
+    program = models.CharField(
+        _("program"), max_length=16, choices=Program.choices, default=Program.NONE
+    )
+    discount_percent = models.DecimalField(
+        _("discount %"), max_digits=5, decimal_places=2, null=True, blank=True,
+        validators=PERCENT,
+    )
+    auto_enter = models.BooleanField(
+        _("customers may be moved in automatically"), default=True
+    )
+    auto_leave = models.BooleanField(
+        _("customers may be moved out automatically"), default=True
+    )
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["shop", "-rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "rank"], name="category_rank_unique_per_shop"),
+            models.UniqueConstraint(
+                fields=["shop"], condition=Q(is_default=True), name="category_one_default_per_shop"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__isnull=True)
+                | (Q(discount_percent__gte=0) & Q(discount_percent__lte=100)),
+                name="category_discount_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(program="discount") | Q(discount_percent__isnull=False),
+                name="category_discount_program_has_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rule(models.Model):
+    """A rule holds when all its conditions hold; a category's rules are OR-ed."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="rules")
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("rule")
+        verbose_name_plural = _("rules")
+        ordering = ["category", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConditionKind(models.TextChoices):
+    CLIENT_TYPE = "client_type", _("Client type is")
+    ACTIVE = "active", _("Customer is active")
+    WINDOW_SPEND = "window_spend", _("Counted spend in the last N days")
+    WINDOW_ORDERS = "window_orders", _("Number of counted orders in the last N days")
+    LARGEST_ORDER = "largest_order", _("Largest single counted order (ever, or in the last N days)")
+    LIFETIME_SPEND = "lifetime_spend", _("Lifetime counted spend")
+    DAYS_SINCE_LAST_ORDER = "days_since_last_order", _("Days since the last counted order")
+    BOUGHT_PRODUCT = "bought_product", _("Has bought the product")
+    BOUGHT_COLLECTION = "bought_collection", _("Has bought from the collection")
+    SHIPPING_METHOD_USED = (
+        "shipping_method_used", _("Has used the shipping method at least K times")
+    )
+    DELIVERY_CITY = "delivery_city", _("Delivery city is")
+
+
+class Operator(models.TextChoices):
+    GTE = "gte", "≥"
+    LT = "lt", "<"
+
+
+class Condition(models.Model):
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="conditions")
+    kind = models.CharField(_("condition"), max_length=32, choices=ConditionKind.choices)
+    operator = models.CharField(
+        _("operator"), max_length=3, choices=Operator.choices, default=Operator.GTE
+    )
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0)], help_text=_("In the shop's currency."),
+    )
+    count = models.PositiveIntegerField(_("count / days"), null=True, blank=True)
+    days = models.PositiveIntegerField(
+        _("window (days)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    client_type = models.CharField(
+        _("client type"), max_length=16, choices=ClientType.choices, blank=True
+    )
+    text = models.CharField(
+        _("city / shipping method"), max_length=120, blank=True
+    )
+    product = models.ForeignKey(
+        "shops.Product", verbose_name=_("product"), on_delete=models.CASCADE,
+        null=True, blank=True, related_name="+",
+    )
+    collection = models.ForeignKey(
+        "shops.Collection", verbose_name=_("collection"), on_delete=models.CASCADE,
+        null=True, blank=True, related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("condition")
+        verbose_name_plural = _("conditions")
+        ordering = ["rule", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0),
+                name="condition_amount_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class ChangeReason(models.TextChoices):
+    RULE = "rule", _("Rule")
+    FALLBACK = "fallback", _("No rule holds: default category")
+    MANUAL = "manual", _("Moved by staff")
+    LOCKED = "locked", _("Automatic movement locked")
+    UNLOCKED = "unlocked", _("Automatic movement unlocked")
+    REGISTERED = "registered", _("Registered")
+
+
+class CategoryChange(models.Model):
+    """History: one row per change of a customer's category or lock."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        "shops.Customer", on_delete=models.CASCADE, related_name="category_changes"
+    )
+    from_category = models.ForeignKey(
+        Category, verbose_name=_("from"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    to_category = models.ForeignKey(
+        Category, verbose_name=_("to"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("when"), default=timezone.now)
+    reason = models.CharField(_("why"), max_length=16, choices=ChangeReason.choices)
+    direction = models.SmallIntegerField(
+        _("direction"), default=0, help_text=_("1 up, -1 down, 0 no move")
+    )
+    rule = models.ForeignKey(
+        Rule, verbose_name=_("rule"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    figures = models.JSONField(_("measured figures"), default=dict, blank=True)
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("staff user"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("category change")
+        verbose_name_plural = _("category history")
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "changed_at"], name="change_customer_idx"),
+            models.Index(fields=["changed_at", "shop"], name="change_when_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_category_id} → {self.to_category_id}"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    FINISHED = "finished", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class RecalculationRun(models.Model):
+    """A full recalculation of one shop: its progress, its summary, and its lock.
+
+    At most one run per shop may be *running* (a partial unique constraint): that row is
+    the database lock that stops two runs for the same shop from both writing.
+    """
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    as_of = models.DateField(_("as of"))
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    heartbeat_at = models.DateTimeField(_("last progress"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    total = models.PositiveIntegerField(_("customers"), default=0)
+    examined = models.PositiveIntegerField(_("examined"), default=0)
+    moved_up = models.PositiveIntegerField(_("moved up"), default=0)
+    moved_down = models.PositiveIntegerField(_("moved down"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    skipped_locked = models.PositiveIntegerField(_("skipped (locked)"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("recalculation run")
+        verbose_name_plural = _("recalculation runs")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop"], condition=Q(status="running", dry_run=False),
+                name="one_running_recalculation_per_shop",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,272 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from djmoney.models.fields import MoneyField
+
+from . import counting
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "PLN"}
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone: %(tz)s"), params={"tz": value})
+
+
+class ClientType(models.TextChoices):
+    RETAIL = "retail", _("Retail")
+    WHOLESALE = "wholesale", _("Wholesale (professional)")
+
+
+class Shop(models.Model):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    currency = models.CharField(_("currency"), max_length=3, choices=settings.CURRENCY_CHOICES)
+    default_language = models.CharField(
+        _("default language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_timezone]
+    )
+
+    class Meta:
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Collection(models.Model):
+    """A tag or collection of products, used by special offers and rules."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="collections")
+    code = models.SlugField(_("code"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("collection")
+        verbose_name_plural = _("collections")
+        ordering = ["shop", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "code"], name="collection_code_unique_per_shop")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="customers")
+    external_id = models.CharField(_("external id"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, blank=True,
+        help_text=_("Empty means the shop's default language."),
+    )
+    client_type = models.CharField(
+        _("client type"), max_length=16, choices=ClientType.choices, default=ClientType.RETAIL
+    )
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    address = models.CharField(_("delivery address"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    # The category a customer is in. Written only by loyalty services.
+    category = models.ForeignKey(
+        "loyalty.Category", verbose_name=_("category"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="customers",
+    )
+    category_locked = models.BooleanField(
+        _("do not move automatically"), default=False,
+        help_text=_("Locked customers keep their category until staff move them by hand."),
+    )
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["shop", "external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "external_id"], name="customer_external_id_unique_per_shop"
+            ),
+            models.CheckConstraint(
+                condition=Q(client_type__in=ClientType.values), name="customer_client_type_valid"
+            ),
+        ]
+        permissions = [
+            ("lock_customer", _("Can lock or unlock automatic category movement")),
+            ("move_customer_category", _("Can move a customer to a category by hand")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.external_id})"
+
+    @property
+    def effective_language(self) -> str:
+        return self.language or self.shop.default_language
+
+
+class Product(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="products")
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    price = MoneyField(_("price"), **MONEY)
+    min_price = MoneyField(
+        _("minimum price"), **MONEY, default=0,
+        help_text=_("No discount may bring a unit below this price."),
+    )
+    collections = models.ManyToManyField(
+        Collection, verbose_name=_("collections"), blank=True, related_name="products"
+    )
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["shop", "sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "sku"], name="product_sku_unique_per_shop"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(min_price__gte=0) & Q(min_price__lte=F("price")),
+                name="product_min_price_between_zero_and_price",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_price_currency=F("price_currency")),
+                name="product_min_price_same_currency",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class OrderStatus(models.TextChoices):
+    NEW = "new", _("New")
+    COMPLETED = counting.COMPLETED, _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Order(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
+    number = models.CharField(_("number"), max_length=64)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders"
+    )
+    placed_at = models.DateTimeField(_("placed at"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.NEW
+    )
+    paid_in_full = models.BooleanField(_("paid in full"), default=False)
+    shipping_method = models.CharField(_("shipping method"), max_length=64, blank=True)
+    shipping_cost = MoneyField(_("shipping cost"), **MONEY, default=0)
+    delivery_city = models.CharField(_("delivery city"), max_length=120, blank=True)
+    # Maintained by shops.services from the lines and returns (never edited directly), so
+    # that the database can check "returned never above goods" and aggregate spend cheaply.
+    goods_total = MoneyField(_("goods value"), **MONEY, default=0, editable=False)
+    returned_total = MoneyField(_("returned value"), **MONEY, default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-placed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "number"], name="order_number_unique_per_shop"),
+            models.CheckConstraint(
+                condition=Q(status__in=OrderStatus.values), name="order_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(goods_total__gte=0) & Q(shipping_cost__gte=0),
+                name="order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(returned_total__gte=0) & Q(returned_total__lte=F("goods_total")),
+                name="order_returned_not_above_goods",
+            ),
+        ]
+        indexes = [
+            # Rule windows filter by date first: an index that starts with the date.
+            models.Index(fields=["placed_at", "shop"], name="order_placed_shop_idx"),
+            models.Index(fields=["shop", "customer", "placed_at"], name="order_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_counted(self) -> bool:
+        return counting.is_counted(status=self.status, paid_in_full=self.paid_in_full)
+
+    @property
+    def net_value(self):
+        return self.goods_total - self.returned_total
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="order_lines"
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    unit_price = MoneyField(_("unit price"), **MONEY)
+    discount = MoneyField(
+        _("discount applied"), **MONEY, default=0,
+        help_text=_("Total discount on this line (all units)."),
+    )
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="order_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0) & Q(discount__gte=0),
+                name="order_line_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_id}"
+
+    @property
+    def total(self):
+        return self.unit_price * self.quantity - self.discount
+
+
+class Return(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="returns")
+    value = MoneyField(_("returned goods value"), **MONEY)
+    returned_at = models.DateTimeField(_("returned at"), default=timezone.now)
+    reference = models.CharField(
+        _("reference"), max_length=64, blank=True,
+        help_text=_("The storefront's return id; makes repeated imports idempotent."),
+    )
+
+    class Meta:
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
+        ordering = ["returned_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gt=0), name="return_value_positive"),
+            models.UniqueConstraint(
+                fields=["order", "reference"], condition=~Q(reference=""),
+                name="return_reference_unique_per_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.value}"

@@ -1,0 +1,177 @@
+"""The one entry point for each change to commerce facts.
+
+Every function is atomic, keeps the order's goods/returned totals in step with its lines and
+returns, and reports changes that move a customer's figures through `shops.events`.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from djmoney.money import Money
+
+from . import events, validation
+from .models import Customer, Order, OrderLine, Product, Return, Shop
+
+
+@dataclass(frozen=True)
+class LineInput:
+    product: Product
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal = Decimal(0)
+
+
+def _report(order: Order, *, was_counted: bool, old_value: Decimal | None) -> None:
+    now_counted = order.is_counted
+    what = None
+    if now_counted and not was_counted:
+        what = "counted"
+    elif was_counted and not now_counted:
+        what = "uncounted"
+    elif now_counted and old_value is not None and old_value != order.net_value.amount:
+        what = "value"
+    if what:
+        events.figures_changed(
+            events.FiguresChanged(
+                shop_id=order.shop_id, customer_id=order.customer_id, order_id=order.pk, what=what
+            )
+        )
+
+
+@transaction.atomic
+def customer_upsert(*, shop: Shop, external_id: str, **fields) -> tuple[Customer, bool]:
+    """Create or update a customer by external id. Returns (customer, created)."""
+    customer, created = Customer.objects.select_for_update().get_or_create(
+        shop=shop, external_id=external_id, defaults=fields
+    )
+    if not created:
+        changed = [k for k, v in fields.items() if getattr(customer, k) != v]
+        for key in changed:
+            setattr(customer, key, fields[key])
+        if changed:
+            customer.full_clean()
+            customer.save(update_fields=changed)
+    else:
+        customer.full_clean()
+        events.figures_changed(
+            events.FiguresChanged(
+                shop_id=shop.pk, customer_id=customer.pk, order_id=None, what="registered"
+            )
+        )
+    return customer, created
+
+
+def _money(shop: Shop, amount: Decimal) -> Money:
+    return Money(amount, shop.currency)
+
+
+@transaction.atomic
+def order_record(
+    *,
+    shop: Shop,
+    number: str,
+    customer: Customer,
+    placed_at: datetime,
+    lines: list[LineInput],
+    status: str = "new",
+    paid_in_full: bool = False,
+    shipping_method: str = "",
+    shipping_cost: Decimal = Decimal(0),
+    delivery_city: str = "",
+) -> Order:
+    """Record a new order with its lines."""
+    if customer.shop_id != shop.pk:
+        raise ValidationError({"customer": _("The customer belongs to another shop.")})
+    if not lines:
+        raise ValidationError({"lines": _("An order needs at least one line.")})
+    validation.check_not_negative(amount=shipping_cost, field="shipping_cost")
+    for line in lines:
+        if line.product.shop_id != shop.pk:
+            raise ValidationError({"lines": _("Product %(sku)s belongs to another shop.")
+                                   % {"sku": line.product.sku}})
+        if line.quantity < 1:
+            raise ValidationError({"lines": _("Quantity must be at least 1.")})
+        validation.check_not_negative(amount=line.unit_price, field="unit_price")
+        validation.check_not_negative(amount=line.discount, field="discount")
+        if line.discount > line.unit_price * line.quantity:
+            raise ValidationError({"lines": _("A line's discount cannot exceed its value.")})
+    goods = sum((ln.unit_price * ln.quantity - ln.discount for ln in lines), Decimal(0))
+    order = Order(
+        shop=shop, number=number, customer=customer, placed_at=placed_at, status=status,
+        paid_in_full=paid_in_full, shipping_method=shipping_method,
+        shipping_cost=_money(shop, shipping_cost), delivery_city=delivery_city,
+        goods_total=_money(shop, goods), returned_total=_money(shop, Decimal(0)),
+    )
+    order.full_clean(validate_unique=True, validate_constraints=False)
+    order.save()
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order, product=ln.product, quantity=ln.quantity,
+            unit_price=_money(shop, ln.unit_price), discount=_money(shop, ln.discount),
+        )
+        for ln in lines
+    )
+    _report(order, was_counted=False, old_value=None)
+    return order
+
+
+@transaction.atomic
+def order_update(
+    *, order: Order, status: str | None = None, paid_in_full: bool | None = None
+) -> Order:
+    """Change an order's status and/or payment."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    was_counted, old_value = order.is_counted, order.net_value.amount
+    if status is not None:
+        order.status = status
+    if paid_in_full is not None:
+        order.paid_in_full = paid_in_full
+    order.full_clean(validate_unique=False, validate_constraints=False)
+    order.save(update_fields=["status", "paid_in_full"])
+    _report(order, was_counted=was_counted, old_value=old_value)
+    return order
+
+
+@transaction.atomic
+def return_record(
+    *, order: Order, value: Decimal, returned_at: datetime | None = None, reference: str = ""
+) -> Return:
+    """Record a return of goods; the order's value drops retroactively."""
+    order = Order.objects.select_for_update().select_related("shop").get(pk=order.pk)
+    if value <= 0:
+        raise ValidationError({"value": _("A returned value must be above zero.")})
+    validation.check_returns_within_goods(
+        goods_total=order.goods_total.amount, returns=[order.returned_total.amount, value]
+    )
+    ret = Return.objects.create(
+        order=order, value=_money(order.shop, value),
+        returned_at=returned_at or timezone.now(), reference=reference,
+    )
+    old_value = order.net_value.amount
+    order.returned_total = _money(order.shop, order.returned_total.amount + value)
+    order.save(update_fields=["returned_total"])
+    _report(order, was_counted=order.is_counted, old_value=old_value)
+    return ret
+
+
+@transaction.atomic
+def order_totals_refresh(*, order: Order, was_counted: bool, old_value: Decimal | None) -> Order:
+    """Recompute goods and returned totals after lines or returns were edited (admin)."""
+    order = Order.objects.select_for_update().select_related("shop").get(pk=order.pk)
+    goods = Decimal(0)
+    for ln in order.lines.all():
+        goods += ln.unit_price.amount * ln.quantity - ln.discount.amount
+    returned = order.returns.aggregate(s=Sum("value"))["s"] or Decimal(0)
+    validation.check_returns_within_goods(goods_total=goods, returns=[returned])
+    order.goods_total = _money(order.shop, goods)
+    order.returned_total = _money(order.shop, returned)
+    order.save(update_fields=["goods_total", "returned_total"])
+    _report(order, was_counted=was_counted, old_value=old_value)
+    return order
+
