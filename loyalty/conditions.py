@@ -1,0 +1,273 @@
+"""Category rule conditions evaluated on a customer's figures. Pure: no ORM, no settings.
+
+Contract
+- `Figures` holds what the database measured for one customer as of a date (see
+  loyalty/figures.py); `ConditionSpec` is one condition of a rule as plain data.
+- `measure(condition, figures, as_of)` returns the figure the condition looks at;
+  `check(condition, figures, as_of)` returns a `Check` (met or not, measured, wanted, gap).
+- A window of N days holds the orders placed on or after local midnight N days before
+  `as_of` (so an order placed exactly N days ago is inside, N+1 days ago is outside), in
+  the shop's time zone; "days since the last counted order" uses the same local dates, so
+  "an order in the last 90 days" and "days since last order < 91" agree.
+- A customer without counted orders has no "days since": `>= N` holds, `< N` does not.
+- `needs_of(categories)` lists the figures a set of rules needs, so the database computes
+  nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+CLIENT_TYPE = "client_type"
+ACTIVE = "active"
+WINDOW_SPEND = "window_spend"
+WINDOW_ORDERS = "window_orders"
+LARGEST_ORDER = "largest_order"
+LIFETIME_SPEND = "lifetime_spend"
+DAYS_SINCE_LAST_ORDER = "days_since_last_order"
+BOUGHT_PRODUCT = "bought_product"
+BOUGHT_COLLECTION = "bought_collection"
+SHIPPING_METHOD_USED = "shipping_method_used"
+DELIVERY_CITY = "delivery_city"
+
+GTE, LT = "gte", "lt"
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionSpec:
+    kind: str
+    operator: str = GTE
+    amount: Decimal | None = None
+    count: int | None = None
+    days: int | None = None
+    client_type: str = ""
+    text: str = ""
+    product_id: int | None = None
+    collection_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    id: int | None
+    name: str
+    conditions: tuple[ConditionSpec, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CategorySpec:
+    id: int
+    name: str
+    rank: int
+    is_default: bool = False
+    auto_enter: bool = True
+    auto_leave: bool = True
+    rules: tuple[RuleSpec, ...] = ()
+
+
+@dataclass(slots=True)
+class Figures:
+    customer_id: int
+    client_type: str = "retail"
+    is_active: bool = True
+    city: str = ""
+    category_id: int | None = None
+    locked: bool = False
+    lifetime_spend: Decimal = ZERO
+    largest_ever: Decimal = ZERO
+    last_order_date: date | None = None
+    window_spend: dict[int, Decimal] = field(default_factory=dict)
+    window_orders: dict[int, int] = field(default_factory=dict)
+    window_largest: dict[int, Decimal] = field(default_factory=dict)
+    products: frozenset[int] = frozenset()
+    collections: frozenset[int] = frozenset()
+    shipping_counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """Which figures the database must compute for a set of rules."""
+
+    spend_windows: frozenset[int] = frozenset()
+    order_windows: frozenset[int] = frozenset()
+    largest_windows: frozenset[int] = frozenset()
+    lifetime: bool = False
+    largest_ever: bool = False
+    last_order: bool = False
+    products: frozenset[int] = frozenset()
+    collections: frozenset[int] = frozenset()
+    shipping_methods: frozenset[str] = frozenset()
+
+    @property
+    def orders_at_all(self) -> bool:
+        return bool(
+            self.spend_windows or self.order_windows or self.largest_windows or self.lifetime
+            or self.largest_ever or self.last_order
+        )
+
+    @property
+    def oldest_window(self) -> int | None:
+        """The longest window, or None when some figure needs the whole history."""
+        if self.lifetime or self.largest_ever or self.last_order:
+            return None
+        windows = self.spend_windows | self.order_windows | self.largest_windows
+        return max(windows) if windows else None
+
+
+def needs_of(categories) -> Needs:
+    spend, orders, largest = set(), set(), set()
+    lifetime = largest_ever = last = False
+    products, collections, methods = set(), set(), set()
+    for category in categories:
+        for rule in category.rules:
+            for c in rule.conditions:
+                if c.kind == WINDOW_SPEND:
+                    spend.add(c.days)
+                elif c.kind == WINDOW_ORDERS:
+                    orders.add(c.days)
+                elif c.kind == LARGEST_ORDER:
+                    if c.days:
+                        largest.add(c.days)
+                    else:
+                        largest_ever = True
+                elif c.kind == LIFETIME_SPEND:
+                    lifetime = True
+                elif c.kind == DAYS_SINCE_LAST_ORDER:
+                    last = True
+                elif c.kind == BOUGHT_PRODUCT and c.product_id:
+                    products.add(c.product_id)
+                elif c.kind == BOUGHT_COLLECTION and c.collection_id:
+                    collections.add(c.collection_id)
+                elif c.kind == SHIPPING_METHOD_USED and c.text:
+                    methods.add(c.text)
+    return Needs(
+        frozenset(spend), frozenset(orders), frozenset(largest), lifetime, largest_ever, last,
+        frozenset(products), frozenset(collections), frozenset(methods),
+    )
+
+
+def measure(c: ConditionSpec, f: Figures, as_of: date):
+    kind = c.kind
+    if kind == WINDOW_SPEND:
+        return f.window_spend.get(c.days, ZERO)
+    if kind == WINDOW_ORDERS:
+        return f.window_orders.get(c.days, 0)
+    if kind == CLIENT_TYPE:
+        return f.client_type
+    if kind == ACTIVE:
+        return f.is_active
+    if kind == LARGEST_ORDER:
+        return f.window_largest.get(c.days, ZERO) if c.days else f.largest_ever
+    if kind == LIFETIME_SPEND:
+        return f.lifetime_spend
+    if kind == DAYS_SINCE_LAST_ORDER:
+        return None if f.last_order_date is None else (as_of - f.last_order_date).days
+    if kind == BOUGHT_PRODUCT:
+        return c.product_id in f.products
+    if kind == BOUGHT_COLLECTION:
+        return c.collection_id in f.collections
+    if kind == SHIPPING_METHOD_USED:
+        return f.shipping_counts.get(c.text, 0)
+    if kind == DELIVERY_CITY:
+        return f.city
+    raise ValueError(f"unknown condition kind {kind!r}")
+
+
+def _compare(value, operator: str, wanted) -> bool:
+    return value >= wanted if operator == GTE else value < wanted
+
+
+def holds(c: ConditionSpec, value) -> bool:
+    kind = c.kind
+    if kind in (WINDOW_SPEND, LIFETIME_SPEND):
+        return _compare(value, c.operator, c.amount or ZERO)
+    if kind == LARGEST_ORDER:
+        return value >= (c.amount or ZERO)
+    if kind == WINDOW_ORDERS:
+        return _compare(value, c.operator, c.count or 0)
+    if kind == DAYS_SINCE_LAST_ORDER:
+        if value is None:
+            return c.operator == GTE
+        return _compare(value, c.operator, c.count or 0)
+    if kind == SHIPPING_METHOD_USED:
+        return value >= (c.count or 1)
+    if kind == CLIENT_TYPE:
+        return value == c.client_type
+    if kind == DELIVERY_CITY:
+        return value.strip().casefold() == c.text.strip().casefold()
+    return bool(value)  # active, bought product / collection
+
+
+def wanted(c: ConditionSpec):
+    """The threshold or value a condition asks for, for explanations."""
+    if c.kind in (WINDOW_SPEND, LIFETIME_SPEND, LARGEST_ORDER):
+        return c.amount or ZERO
+    if c.kind in (WINDOW_ORDERS, DAYS_SINCE_LAST_ORDER):
+        return c.count or 0
+    if c.kind == SHIPPING_METHOD_USED:
+        return c.count or 1
+    if c.kind == CLIENT_TYPE:
+        return c.client_type
+    if c.kind == DELIVERY_CITY:
+        return c.text
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    condition: ConditionSpec
+    met: bool
+    measured: object
+    wanted: object
+    #: How far a numeric figure is from meeting the condition (0 when met), else None.
+    gap: object
+
+
+def check(c: ConditionSpec, f: Figures, as_of: date) -> Check:
+    value = measure(c, f, as_of)
+    met = holds(c, value)
+    want = wanted(c)
+    gap = None
+    if isinstance(want, (int, Decimal)) and not isinstance(want, bool) and value is not None:
+        if met:
+            gap = 0
+        elif c.operator == GTE or c.kind in (LARGEST_ORDER, SHIPPING_METHOD_USED):
+            gap = want - value
+        else:
+            gap = value - want + (1 if isinstance(want, int) else 0)
+    return Check(c, met, value, want, gap)
+
+
+def rule_holds(rule: RuleSpec, f: Figures, as_of: date) -> bool:
+    # A rule without conditions never holds: an empty rule must not pull everyone in.
+    if not rule.conditions:
+        return False
+    return all(holds(c, measure(c, f, as_of)) for c in rule.conditions)
+
+
+def label(c: ConditionSpec) -> str:
+    """A stable key for a condition's figure in history rows, e.g. "window_spend_60d"."""
+    if c.days and c.kind in (WINDOW_SPEND, WINDOW_ORDERS, LARGEST_ORDER):
+        return f"{c.kind}_{c.days}d"
+    if c.kind == SHIPPING_METHOD_USED:
+        return f"{c.kind}_{c.text}"
+    if c.kind == BOUGHT_PRODUCT:
+        return f"{c.kind}_{c.product_id}"
+    if c.kind == BOUGHT_COLLECTION:
+        return f"{c.kind}_{c.collection_id}"
+    return c.kind
+
+
+def as_json(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def measured_figures(rule: RuleSpec, f: Figures, as_of: date) -> dict:
+    return {label(c): as_json(measure(c, f, as_of)) for c in rule.conditions}

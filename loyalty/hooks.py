@@ -1,0 +1,16 @@
+"""What loyalty does when commerce facts change (registered in LoyaltyConfig.ready)."""
+
+from django.db import transaction
+
+from shops.events import FiguresChanged
+
+from . import services, tasks
+
+
+def figures_changed(event: FiguresChanged) -> None:
+    if event.what == "registered":
+        services.customer_place_in_default(customer_id=event.customer_id)
+        return
+    # Recalculate after commit, so the worker sees the order that caused it.
+    customer_id = event.customer_id
+    transaction.on_commit(lambda: tasks.recalculate_customer.delay(customer_id))

@@ -1,0 +1,251 @@
+"""Changes to customers' categories: recalculation, manual moves, locks.
+
+Every change writes one CategoryChange row. Recalculation is set-based: figures for a batch
+of customers come from aggregate queries (loyalty.figures), decisions from the pure
+loyalty.decide, and only customers whose category changes are written.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shops.models import Customer, Shop
+
+from . import figures as figures_db
+from . import selectors
+from .conditions import needs_of
+from .decide import DOWN, LOCKED, UP, Decision, Ladder, decide
+from .models import Category, CategoryChange, ChangeReason, RecalculationRun, RunStatus
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 5000
+#: A running run that has shown no progress for this long is taken as dead.
+STALE_AFTER = timedelta(minutes=30)
+
+
+class RecalculationBusy(Exception):
+    """Another recalculation of the same shop is running."""
+
+
+@dataclass
+class Summary:
+    examined: int = 0
+    moved_up: int = 0
+    moved_down: int = 0
+    unchanged: int = 0
+    skipped_locked: int = 0
+    #: Dry runs: up to `sample_size` moves, as decisions.
+    sample: list[Decision] = field(default_factory=list)
+
+    def count(self, decisions: list[Decision], moved: list[Decision]) -> None:
+        self.examined += len(decisions)
+        self.skipped_locked += sum(1 for d in decisions if d.reason == LOCKED)
+        ups = sum(1 for d in moved if d.direction == UP)
+        self.moved_up += ups
+        self.moved_down += len(moved) - ups
+        self.unchanged = self.examined - self.moved_up - self.moved_down - self.skipped_locked
+
+    def as_dict(self) -> dict:
+        return {
+            "examined": self.examined, "moved_up": self.moved_up, "moved_down": self.moved_down,
+            "unchanged": self.unchanged, "skipped_locked": self.skipped_locked,
+        }
+
+
+def _reason(decision: Decision) -> str:
+    return ChangeReason.RULE if decision.rule is not None else ChangeReason.FALLBACK
+
+
+def _apply(shop: Shop, decisions: list[Decision], *, when) -> list[Decision]:
+    """Write the moves among `decisions`. Each changed customer is locked and re-read: a
+    customer changed meanwhile (by staff, or a lock) is left alone, never double-moved."""
+    moves = [d for d in decisions if d.moves]
+    if not moves:
+        return []
+    state = dict(
+        (pk, (category_id, locked))
+        for pk, category_id, locked in Customer.objects.select_for_update()
+        .filter(pk__in=[d.customer_id for d in moves])
+        .values_list("pk", "category_id", "category_locked")
+    )
+    applied = [d for d in moves if state.get(d.customer_id) == (d.from_id, False)]
+    by_target: dict[int | None, list[int]] = {}
+    for d in applied:
+        by_target.setdefault(d.to_id, []).append(d.customer_id)
+    for to_id, ids in by_target.items():
+        Customer.objects.filter(pk__in=ids).update(category_id=to_id)
+    CategoryChange.objects.bulk_create(
+        CategoryChange(
+            shop=shop, customer_id=d.customer_id, from_category_id=d.from_id,
+            to_category_id=d.to_id, changed_at=when, reason=_reason(d), direction=d.direction,
+            rule_id=d.rule.id if d.rule else None, figures=d.figures or {},
+        )
+        for d in applied
+    )
+    return applied
+
+
+def _start_run(shop: Shop, *, as_of: date, triggered_by, run_id: int | None) -> RecalculationRun:
+    total = Customer.objects.filter(shop=shop).count()
+    now = timezone.now()
+    if run_id is not None:
+        run = RecalculationRun.objects.get(pk=run_id, shop=shop, status=RunStatus.RUNNING)
+        RecalculationRun.objects.filter(pk=run.pk).update(total=total, heartbeat_at=now)
+        run.total = total
+        return run
+    RecalculationRun.objects.filter(
+        shop=shop, status=RunStatus.RUNNING, dry_run=False, heartbeat_at__lt=now - STALE_AFTER
+    ).update(status=RunStatus.FAILED, error=_("No progress for 30 minutes: taken as dead."))
+    try:
+        with transaction.atomic():
+            return RecalculationRun.objects.create(
+                shop=shop, as_of=as_of, triggered_by=triggered_by, total=total
+            )
+    except IntegrityError as exc:
+        raise RecalculationBusy(
+            _("A recalculation of %(shop)s is already running.") % {"shop": shop}
+        ) from exc
+
+
+def run_request(*, shop: Shop, triggered_by=None) -> RecalculationRun:
+    """Create the running row up front (so the admin shows it at once); a task runs it."""
+    return _start_run(shop, as_of=selectors.today(shop), triggered_by=triggered_by, run_id=None)
+
+
+def categories_recalculate(
+    *,
+    shop: Shop,
+    as_of: date | None = None,
+    dry_run: bool = False,
+    ladder: Ladder | None = None,
+    batch_size: int = BATCH_SIZE,
+    sample_size: int = 20,
+    triggered_by=None,
+    run_id: int | None = None,
+) -> Summary:
+    """Recalculate every customer of a shop, in keyset batches, each batch atomic.
+
+    A dry run (optionally with a `ladder` of edited, unsaved rules) writes nothing and
+    keeps a sample of the moves. A real run holds the shop's RecalculationRun lock.
+    """
+    as_of = as_of or selectors.today(shop)
+    ladder = ladder or selectors.ladder(shop)
+    needs = needs_of(ladder.categories)
+    run = None if dry_run else _start_run(
+        shop, as_of=as_of, triggered_by=triggered_by, run_id=run_id
+    )
+    summary = Summary()
+    after = 0
+    try:
+        while True:
+            with transaction.atomic():
+                batch = figures_db.load(shop, needs, as_of, after_id=after, limit=batch_size)
+                if not batch:
+                    break
+                decisions = [decide(f, ladder, as_of) for f in batch]
+                if dry_run:
+                    moved = [d for d in decisions if d.moves]
+                    room = sample_size - len(summary.sample)
+                    summary.sample.extend(moved[:max(room, 0)])
+                else:
+                    moved = _apply(shop, decisions, when=timezone.now())
+                summary.count(decisions, moved)
+                if run is not None:
+                    RecalculationRun.objects.filter(pk=run.pk).update(
+                        heartbeat_at=timezone.now(), **summary.as_dict()
+                    )
+            after = batch[-1].customer_id
+    except Exception as exc:
+        if run is not None:
+            RecalculationRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED, finished_at=timezone.now(), error=repr(exc)[:2000]
+            )
+        raise
+    if run is not None:
+        RecalculationRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FINISHED, finished_at=timezone.now(), **summary.as_dict()
+        )
+    return summary
+
+
+@transaction.atomic
+def customer_recalculate(*, customer_id: int, as_of: date | None = None) -> Decision | None:
+    """Recalculate one customer (after a counted order or a return)."""
+    customer = Customer.objects.select_related("shop").filter(pk=customer_id).first()
+    if customer is None:
+        return None
+    shop = customer.shop
+    as_of = as_of or selectors.today(shop)
+    ladder = selectors.ladder(shop)
+    (figs,) = figures_db.load(shop, needs_of(ladder.categories), as_of, customer_ids=[customer_id])
+    decision = decide(figs, ladder, as_of)
+    applied = _apply(shop, [decision], when=timezone.now())
+    return applied[0] if applied else decision
+
+
+def _direction(from_category: Category | None, to_category: Category | None) -> int:
+    old = from_category.rank if from_category else -1
+    new = to_category.rank if to_category else -1
+    return UP if new > old else DOWN if new < old else 0
+
+
+@transaction.atomic
+def customer_move(
+    *, customer: Customer, category: Category | None, staff_user, note: str = ""
+) -> CategoryChange | None:
+    """Move a customer by hand. Recorded with the staff user; works on locked customers."""
+    customer = (
+        Customer.objects.select_for_update(of=("self",)).select_related("category")
+        .get(pk=customer.pk)
+    )
+    if category is not None and category.shop_id != customer.shop_id:
+        raise ValidationError({"category": _("The category belongs to another shop.")})
+    if customer.category_id == (category.pk if category else None):
+        return None
+    old = customer.category
+    customer.category = category
+    customer.save(update_fields=["category"])
+    return CategoryChange.objects.create(
+        shop_id=customer.shop_id, customer=customer, from_category=old, to_category=category,
+        reason=ChangeReason.MANUAL, direction=_direction(old, category), staff_user=staff_user,
+        note=note,
+    )
+
+
+@transaction.atomic
+def customer_lock(*, customer: Customer, locked: bool, staff_user) -> CategoryChange | None:
+    """Lock or unlock automatic movement; recorded in the history."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.category_locked == locked:
+        return None
+    customer.category_locked = locked
+    customer.save(update_fields=["category_locked"])
+    return CategoryChange.objects.create(
+        shop_id=customer.shop_id, customer=customer, from_category_id=customer.category_id,
+        to_category_id=customer.category_id,
+        reason=ChangeReason.LOCKED if locked else ChangeReason.UNLOCKED, staff_user=staff_user,
+    )
+
+
+def customer_place_in_default(*, customer_id: int) -> CategoryChange | None:
+    """A newly registered customer lands in the shop's default category."""
+    customer = Customer.objects.select_for_update().get(pk=customer_id)
+    if customer.category_id is not None:
+        return None
+    default = Category.objects.filter(shop_id=customer.shop_id, is_default=True).first()
+    if default is None:
+        return None
+    customer.category = default
+    customer.save(update_fields=["category"])
+    return CategoryChange.objects.create(
+        shop_id=customer.shop_id, customer=customer, to_category=default,
+        reason=ChangeReason.REGISTERED, direction=UP,
+    )

@@ -1,0 +1,32 @@
+"""Celery tasks: thin, idempotent wrappers over loyalty.services."""
+
+from celery import shared_task
+
+from shops.models import Shop
+
+from . import services
+
+
+@shared_task(acks_late=True)
+def recalculate_shop(shop_id: int, run_id: int | None = None) -> dict:
+    shop = Shop.objects.get(pk=shop_id)
+    try:
+        summary = services.categories_recalculate(shop=shop, run_id=run_id)
+    except services.RecalculationBusy as exc:
+        return {"skipped": str(exc)}
+    return summary.as_dict()
+
+
+@shared_task
+def recalculate_all_shops() -> list[int]:
+    """Periodic (nightly by default, editable in the admin): one task per shop."""
+    shop_ids = list(Shop.objects.values_list("pk", flat=True))
+    for shop_id in shop_ids:
+        recalculate_shop.delay(shop_id)
+    return shop_ids
+
+
+@shared_task(acks_late=True)
+def recalculate_customer(customer_id: int) -> int | None:
+    decision = services.customer_recalculate(customer_id=customer_id)
+    return decision.to_id if decision else None
