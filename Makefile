@@ -1,0 +1,47 @@
+# Patron: two commands for a newcomer.
+#   make run   venv, install, migrate, demo data, admin on http://127.0.0.1:8000/admin/
+#   make test  install and run the whole suite (SQLite, or PostgreSQL with DATABASE_URL)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CELERY := $(VENV)/bin/celery
+
+.PHONY: run test install messages lint bench-recalc bench-pricing
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed messages
+
+# Compiled catalogues are build products, not sources.
+messages: $(VENV)/.installed
+	@mkdir -p var
+	$(PY) manage.py compilemessages --ignore=.venv -v 0
+
+run: install
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py demo
+	@echo "Admin: http://127.0.0.1:8000/admin/  login: admin  password: admin"
+	@trap 'kill 0' EXIT INT TERM; \
+	if [ -n "$$CELERY_BROKER_URL" ]; then \
+	  $(CELERY) -A config worker -l warning --concurrency 2 & \
+	fi; \
+	$(CELERY) -A config beat -l warning --schedule var/celerybeat & \
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(PY) manage.py makemigrations --check --dry-run -v 0
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+bench-recalc: install
+	$(PY) bench/bench_recalculation.py
+
+bench-pricing: install
+	$(PY) bench/bench_pricing.py

@@ -1,0 +1,389 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import render
+from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from modeltranslation.admin import TabbedTranslationAdmin
+
+from shops import admin as shops_admin
+from shops.models import Customer, Shop
+
+from . import selectors, services, tasks
+from .conditions import label
+from .models import Category, CategoryChange, Condition, RecalculationRun, Rule
+from .validation import condition_errors
+
+PREVIEW = "_preview"
+
+
+class PreviewMixin:
+    """A "preview" button: saves the form as edited inside a transaction that is rolled
+    back, runs a dry recalculation on that state, and shows the result. Nothing is kept."""
+
+    def shop_of(self, obj):
+        raise NotImplementedError
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "show_preview": True}
+        if request.method != "POST" or PREVIEW not in request.POST:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic():
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if response.status_code != 302:  # the form has errors: show them
+                transaction.set_rollback(True)
+                return response
+            obj = self.model.objects.get(pk=object_id) if object_id else (
+                self.model.objects.order_by("-pk").first()
+            )
+            shop = self.shop_of(obj)
+            summary = services.categories_recalculate(shop=shop, dry_run=True)
+            sample = _sample_rows(summary.sample)
+            transaction.set_rollback(True)
+        list(messages.get_messages(request))  # consume the "saved" message: nothing was saved
+        replay = [(k, v) for k, values in request.POST.lists() for v in values
+                  if k not in (PREVIEW, "csrfmiddlewaretoken")]
+        context = {
+            **self.admin_site.each_context(request), "title": _("Preview: %(shop)s") % {
+                "shop": shop}, "summary": summary, "sample": sample, "replay": replay,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/loyalty/preview.html", context)
+
+
+def _sample_rows(decisions):
+    names = dict(Customer.objects.filter(pk__in=[d.customer_id for d in decisions])
+                 .values_list("pk", "name"))
+    categories = dict(Category.objects.filter(
+        pk__in={d.from_id for d in decisions} | {d.to_id for d in decisions}
+    ).values_list("pk", "name"))
+    return [
+        {"customer": names.get(d.customer_id, d.customer_id), "customer_id": d.customer_id,
+         "from": categories.get(d.from_id, "—"), "to": categories.get(d.to_id, "—"),
+         "up": d.direction > 0, "figures": d.figures or {}}
+        for d in decisions
+    ]
+
+
+class CategoryForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = (
+            "shop", "name", "description", "rank", "is_default", "visible_to_customer",
+            "program", "discount_percent", "auto_enter", "auto_leave",
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("program") == "discount" and data.get("discount_percent") is None:
+            self.add_error("discount_percent", _("A discount program needs a percentage."))
+        return data
+
+
+class RuleInline(admin.TabularInline):
+    model = Rule
+    extra = 0
+    fields = ("name", "conditions_summary")
+    readonly_fields = ("conditions_summary",)
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("conditions")
+
+    @admin.display(description=gettext_lazy("conditions"))
+    def conditions_summary(self, rule):
+        return _conditions_text(rule.conditions.all()) if rule.pk else "—"
+
+
+def _conditions_text(conditions) -> str:
+    parts = []
+    for c in conditions:
+        bits = [str(c.get_kind_display())]
+        if c.days:
+            bits.append(_("%(days)s days") % {"days": c.days})
+        bits.append(c.get_operator_display())
+        for value in (c.amount, c.count, c.client_type, c.text, c.product_id, c.collection_id):
+            if value not in (None, ""):
+                bits.append(str(value))
+        parts.append(" ".join(bits))
+    return _(" AND ").join(parts) or _("(no conditions: never holds)")
+
+
+@admin.register(Category)
+class CategoryAdmin(PreviewMixin, TabbedTranslationAdmin):
+    form = CategoryForm
+    inlines = (RuleInline,)
+    list_display = (
+        "name", "shop", "rank", "is_default", "visible_to_customer", "program", "auto_enter",
+        "auto_leave",
+    )
+    list_filter = ("shop", "program", "visible_to_customer")
+    list_select_related = ("shop",)
+    search_fields = ("name",)
+    change_form_template = "admin/loyalty/change_form_preview.html"
+
+    def shop_of(self, obj):
+        return obj.shop
+
+    def get_search_fields(self, request):
+        from modeltranslation.utils import get_translation_fields
+        return tuple(get_translation_fields("name"))
+
+
+class ConditionForm(forms.ModelForm):
+    class Meta:
+        model = Condition
+        fields = (
+            "kind", "operator", "amount", "count", "days", "client_type", "text", "product",
+            "collection",
+        )
+
+    def clean(self):
+        data = super().clean()
+        rule = getattr(self, "parent_rule", None)
+        errors = condition_errors(
+            kind=data.get("kind"), operator=data.get("operator"), amount=data.get("amount"),
+            count=data.get("count"), days=data.get("days"),
+            client_type=data.get("client_type"), text=data.get("text"),
+            product=data.get("product"), collection=data.get("collection"),
+            shop_id=rule.category.shop_id if rule is not None and rule.pk else None,
+        )
+        if errors:
+            raise ValidationError(errors)
+        return data
+
+
+class ConditionFormSet(forms.BaseInlineFormSet):
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.parent_rule = self.instance
+        return form
+
+
+class ConditionInline(admin.TabularInline):
+    model = Condition
+    form = ConditionForm
+    formset = ConditionFormSet
+    extra = 1
+    autocomplete_fields = ("product", "collection")
+
+
+@admin.register(Rule)
+class RuleAdmin(PreviewMixin, admin.ModelAdmin):
+    inlines = (ConditionInline,)
+    list_display = ("name", "category", "shop")
+    list_filter = ("category__shop",)
+    list_select_related = ("category__shop",)
+    search_fields = ("name",)
+    autocomplete_fields = ("category",)
+    change_form_template = "admin/loyalty/change_form_preview.html"
+
+    def shop_of(self, obj):
+        return obj.category.shop
+
+    @admin.display(description=gettext_lazy("shop"))
+    def shop(self, rule):
+        return rule.category.shop
+
+
+class CategoryChangeInline(admin.TabularInline):
+    model = CategoryChange
+    fk_name = "customer"
+    extra = 0
+    can_delete = False
+    fields = ("changed_at", "from_category", "to_category", "reason", "rule", "figures",
+              "staff_user", "note")
+    readonly_fields = fields
+    ordering = ("-changed_at", "-id")
+    verbose_name_plural = gettext_lazy("category history")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(
+            "from_category", "to_category", "rule", "staff_user"
+        )
+
+
+class MoveForm(forms.Form):
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.none(), label=gettext_lazy("Move to category")
+    )
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=300)
+
+    def __init__(self, *args, shop_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(
+            shop_id__in=shop_ids
+        ).select_related("shop")
+
+
+admin.site.unregister(Customer)
+
+
+@admin.register(Customer)
+class CustomerAdmin(shops_admin.CustomerAdmin):
+    """The commerce customer admin, with loyalty's history, explanation and actions."""
+
+    inlines = (CategoryChangeInline,)
+    readonly_fields = ("category", "category_locked", "explanation")
+    actions = ("lock_selected", "unlock_selected", "move_selected", "recalculate_selected")
+
+    def has_lock_permission(self, request):
+        return request.user.has_perm("shops.lock_customer")
+
+    def has_move_permission(self, request):
+        return request.user.has_perm("shops.move_customer_category")
+
+    @admin.display(description=gettext_lazy("Why this category?"))
+    def explanation(self, customer):
+        if customer.pk is None:
+            return "—"
+        rows = []
+        for entry in selectors.customer_explain(customer):
+            category = entry["category"]
+            for rule in entry["rules"] or [{"rule": None, "checks": [], "holds": False}]:
+                checks = format_html_join(
+                    "", "<li>{} {}: {} {} {}</li>",
+                    (("✔" if ch.met else "✘", label(ch.condition), ch.measured,
+                      ch.condition.operator == "lt" and "<" or "≥", ch.wanted)
+                     for ch in rule["checks"]),
+                ) or _("no rules")
+                gap = [
+                    f"{label(ch.condition)}: {ch.gap}" for ch in rule["checks"]
+                    if not ch.met and ch.gap is not None
+                ]
+                rows.append(format_html(
+                    "<tr><td>{}{}</td><td>{}</td><td><ul>{}</ul></td><td>{}</td></tr>",
+                    category.name, " ★" if entry["current"] else "",
+                    rule["rule"].name if rule["rule"] else "—", checks,
+                    (_("holds") if rule["holds"] else _("missing: %(gap)s") % {
+                        "gap": ", ".join(gap) or "—"}),
+                ))
+        header = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("Category"), _("Rule"), _("Conditions"), _("Result"),
+        )
+        return format_html("<table>{}{}</table>", header, format_html_join("", "{}", (
+            (r,) for r in rows)))
+
+    @admin.action(description=gettext_lazy("Lock automatic category movement"))
+    def lock_selected(self, request, queryset):
+        self._set_lock(request, queryset, True)
+
+    @admin.action(description=gettext_lazy("Unlock automatic category movement"))
+    def unlock_selected(self, request, queryset):
+        self._set_lock(request, queryset, False)
+
+    def _set_lock(self, request, queryset, locked):
+        if not self.has_lock_permission(request):
+            raise PermissionDenied
+        changed = 0
+        with transaction.atomic():
+            for customer in queryset.order_by("pk"):
+                changed += bool(services.customer_lock(
+                    customer=customer, locked=locked, staff_user=request.user
+                ))
+        self.message_user(request, _("%(n)d customers changed.") % {"n": changed})
+
+    @admin.action(description=gettext_lazy("Move to a category…"))
+    def move_selected(self, request, queryset):
+        if not self.has_move_permission(request):
+            raise PermissionDenied
+        shop_ids = set(queryset.values_list("shop_id", flat=True))
+        form = MoveForm(request.POST if "apply" in request.POST else None, shop_ids=shop_ids)
+        if form.is_valid():
+            category = form.cleaned_data["category"]
+            moved = 0
+            with transaction.atomic():
+                for customer in queryset.filter(shop_id=category.shop_id).order_by("pk"):
+                    moved += bool(services.customer_move(
+                        customer=customer, category=category, staff_user=request.user,
+                        note=form.cleaned_data["note"],
+                    ))
+            self.message_user(request, _("%(n)d customers moved to %(category)s.") % {
+                "n": moved, "category": category})
+            return None
+        return TemplateResponse(request, "admin/loyalty/move_customers.html", {
+            **self.admin_site.each_context(request), "title": _("Move customers"),
+            "form": form, "customers": queryset[:100], "count": queryset.count(),
+            "ids": queryset.values_list("pk", flat=True), "opts": self.model._meta,
+            "action": "move_selected",
+        })
+
+    @admin.action(description=gettext_lazy("Recalculate category now"))
+    def recalculate_selected(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True)[:1000])
+        for customer_id in ids:
+            transaction.on_commit(
+                lambda customer_id=customer_id: tasks.recalculate_customer.delay(customer_id)
+            )
+        self.message_user(request, _("Recalculation requested for %(n)d customers.") % {
+            "n": len(ids)})
+
+
+admin.site.unregister(Shop)
+
+
+@admin.register(Shop)
+class ShopAdmin(shops_admin.ShopAdmin):
+    actions = ("recalculate_now",)
+
+    @admin.action(description=gettext_lazy("Recalculate categories now"))
+    def recalculate_now(self, request, queryset):
+        for shop in queryset:
+            try:
+                run = services.run_request(shop=shop, triggered_by=request.user)
+            except services.RecalculationBusy as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+                continue
+            transaction.on_commit(
+                lambda shop_id=shop.pk, run_id=run.pk: tasks.recalculate_shop.delay(
+                    shop_id, run_id)
+            )
+            self.message_user(request, _(
+                "Recalculation of %(shop)s started: follow it under Recalculation runs."
+            ) % {"shop": shop})
+
+
+@admin.register(RecalculationRun)
+class RecalculationRunAdmin(admin.ModelAdmin):
+    list_display = ("shop", "status", "progress", "moved_up", "moved_down", "unchanged",
+                    "skipped_locked", "started_at", "finished_at", "triggered_by")
+    list_filter = ("shop", "status")
+    list_select_related = ("shop", "triggered_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("examined"))
+    def progress(self, run):
+        percent = 100 * run.examined // run.total if run.total else 100
+        return f"{run.examined} / {run.total} ({percent}%)"
+
+
+@admin.register(CategoryChange)
+class CategoryChangeAdmin(admin.ModelAdmin):
+    list_display = ("changed_at", "customer", "from_category", "to_category", "reason",
+                    "direction", "staff_user")
+    list_filter = ("shop", "reason", "direction")
+    list_select_related = ("customer", "from_category", "to_category", "staff_user")
+    search_fields = ("customer__external_id", "customer__name")
+    date_hierarchy = "changed_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

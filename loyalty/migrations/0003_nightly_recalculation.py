@@ -1,0 +1,40 @@
+"""Seed the nightly recalculation as an editable django-celery-beat entry.
+
+Seeded here rather than in CELERY_BEAT_SCHEDULE, which would overwrite merchants' admin
+edits at every beat start. Runs every night at 03:00 (server time zone, TIME_ZONE).
+"""
+
+from django.conf import settings
+from django.db import migrations
+
+TASK_NAME = "Nightly category recalculation (all shops)"
+
+
+def seed(apps, schema_editor):
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    schedule, _ = CrontabSchedule.objects.get_or_create(
+        minute="0", hour="3", day_of_week="*", day_of_month="*", month_of_year="*",
+        timezone=settings.TIME_ZONE,
+    )
+    PeriodicTask.objects.get_or_create(
+        name=TASK_NAME,
+        defaults={
+            "task": "loyalty.tasks.recalculate_all_shops",
+            "crontab": schedule,
+            "description": "Moves every shop's customers between categories by the rules.",
+        },
+    )
+
+
+def unseed(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=TASK_NAME).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("loyalty", "0002_initial"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+
+    operations = [migrations.RunPython(seed, unseed)]

@@ -1,0 +1,51 @@
+"""Pure validation of rule conditions, shared by admin forms and the API."""
+
+from django.utils.translation import gettext as _
+
+from . import conditions as c
+
+#: Which inputs each kind of condition needs.
+REQUIRED = {
+    c.CLIENT_TYPE: ("client_type",),
+    c.ACTIVE: (),
+    c.WINDOW_SPEND: ("days", "amount"),
+    c.WINDOW_ORDERS: ("days", "count"),
+    c.LARGEST_ORDER: ("amount",),
+    c.LIFETIME_SPEND: ("amount",),
+    c.DAYS_SINCE_LAST_ORDER: ("count",),
+    c.BOUGHT_PRODUCT: ("product",),
+    c.BOUGHT_COLLECTION: ("collection",),
+    c.SHIPPING_METHOD_USED: ("text", "count"),
+    c.DELIVERY_CITY: ("text",),
+}
+#: Kinds whose operator may be "<"; the others always mean ">=" or "is".
+TWO_WAY = {c.WINDOW_SPEND, c.WINDOW_ORDERS, c.LIFETIME_SPEND, c.DAYS_SINCE_LAST_ORDER}
+
+
+def condition_errors(
+    *, kind: str, operator: str, amount, count, days, client_type, text, product, collection,
+    shop_id: int | None = None,
+) -> dict[str, str]:
+    """Field name -> message for every problem with one condition (empty when valid)."""
+    given = {
+        "amount": amount, "count": count, "days": days, "client_type": client_type,
+        "text": text, "product": product, "collection": collection,
+    }
+    errors: dict[str, str] = {}
+    if kind not in REQUIRED:
+        return {"kind": _("Unknown condition.")}
+    for name in REQUIRED[kind]:
+        if given[name] in (None, ""):
+            errors[name] = _("This condition needs a value here.")
+    if operator == c.LT and kind not in TWO_WAY:
+        errors["operator"] = _("This condition only supports “≥”.")
+    if amount is not None and amount < 0:
+        errors["amount"] = _("Must not be negative.")
+    if days is not None and days < 1:
+        errors["days"] = _("A window is at least one day.")
+    if shop_id is not None:
+        for name in ("product", "collection"):
+            obj = given[name]
+            if obj is not None and obj.shop_id != shop_id:
+                errors[name] = _("This belongs to another shop.")
+    return errors
