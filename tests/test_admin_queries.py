@@ -1,0 +1,45 @@
+"""Every changelist runs a constant number of queries whatever the number of rows."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from loyalty import services
+from tests.factories import CategoryFactory, CustomerFactory, ShopFactory, add_rule, order
+
+pytestmark = pytest.mark.django_db
+
+CHANGELISTS = [
+    "shops_shop", "shops_collection", "shops_customer", "shops_product", "shops_order",
+    "loyalty_category", "loyalty_rule", "loyalty_categorychange", "loyalty_recalculationrun",
+]
+
+
+def make_rows(n):
+    shop = ShopFactory()
+    default = CategoryFactory(shop=shop, rank=1, is_default=True)
+    silver = CategoryFactory(shop=shop, rank=2)
+    add_rule(silver, {"kind": "window_spend", "days": 30, "amount": Decimal(1)})
+    for _ in range(n):
+        order(CustomerFactory(shop=shop), "10.00")
+    services.categories_recalculate(shop=shop)
+    assert default.pk
+
+
+def queries_for(client, name):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse(f"admin:{name}_changelist"))
+    assert response.status_code == 200
+    return len(ctx)
+
+
+@pytest.mark.parametrize("name", CHANGELISTS)
+def test_changelist_queries_do_not_grow_with_rows(admin_client, name):
+    make_rows(5)
+    few = queries_for(admin_client, name)
+    make_rows(45)
+    many = queries_for(admin_client, name)
+    assert many == few
