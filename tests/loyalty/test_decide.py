@@ -6,7 +6,13 @@ from decimal import Decimal
 import pytest
 
 from loyalty.conditions import (
-    CategorySpec, ConditionSpec, Figures, RuleSpec, check, needs_of, rule_holds,
+    CategorySpec,
+    ConditionSpec,
+    Figures,
+    RuleSpec,
+    check,
+    needs_of,
+    rule_holds,
 )
 from loyalty.decide import DOWN, UP, Ladder, decide
 

@@ -104,12 +104,12 @@ def test_window_counts_in_the_shop_time_zone(shop, ladder):
     was still the previous day in UTC; one at 23:30 the day before is outside."""
     default, silver = ladder
     today = services.selectors.today(shop)
-    first_day = today - timedelta(days=30)
+    midnight = datetime.combine(today - timedelta(days=30), datetime.min.time(), shop.tz)
     inside = CustomerFactory(shop=shop)
     outside = CustomerFactory(shop=shop)
     for customer, moment in (
-        (inside, datetime.combine(first_day, datetime.min.time(), shop.tz) + timedelta(minutes=30)),
-        (outside, datetime.combine(first_day, datetime.min.time(), shop.tz) - timedelta(minutes=30)),
+        (inside, midnight + timedelta(minutes=30)),
+        (outside, midnight - timedelta(minutes=30)),
     ):
         placed = order(customer, "1000.00")
         placed.placed_at = moment

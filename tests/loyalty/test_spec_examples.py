@@ -109,9 +109,8 @@ def test_e2_locked_customer_keeps_category_both_ways_until_unlocked(pln_shop, mi
     recalculate(pln_shop)
     customer.refresh_from_db()
     assert customer.category == default
-    reasons = list(
-        CategoryChange.objects.filter(customer=customer).order_by("id").values_list("reason", flat=True)
-    )
+    history = CategoryChange.objects.filter(customer=customer).order_by("id")
+    reasons = list(history.values_list("reason", flat=True))
     assert reasons == ["registered", "locked", "unlocked", "rule", "locked", "unlocked", "fallback"]
 
 
