@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from .conditions import CategorySpec, Figures, RuleSpec, measured_figures, rule_holds
+from .conditions import CategorySpec, Figures, RuleSpec, compile_rule, measured_figures
 
 UP, DOWN, STAY = 1, -1, 0
 
@@ -49,18 +49,21 @@ class Ladder:
         self.categories = tuple(sorted(categories, key=lambda c: c.rank, reverse=True))
         self.by_id = {c.id: c for c in self.categories}
         self.default = next((c for c in self.categories if c.is_default), None)
+        self._compiled: dict[date, tuple] = {}
+
+    def compiled(self, as_of: date) -> tuple:
+        """Per category (highest rank first): its spec and its rules as predicates."""
+        if as_of not in self._compiled:
+            self._compiled[as_of] = tuple(
+                (category, tuple((rule, compile_rule(rule, as_of)) for rule in category.rules))
+                for category in self.categories
+            )
+        return self._compiled[as_of]
 
     def rank(self, category_id: int | None) -> int:
         if category_id is None or category_id not in self.by_id:
             return -1
         return self.by_id[category_id].rank
-
-
-def _first_holding_rule(category: CategorySpec, f: Figures, as_of: date) -> RuleSpec | None:
-    for rule in category.rules:
-        if rule_holds(rule, f, as_of):
-            return rule
-    return None
 
 
 def decide(f: Figures, ladder: Ladder, as_of: date) -> Decision:
@@ -72,12 +75,14 @@ def decide(f: Figures, ladder: Ladder, as_of: date) -> Decision:
         return Decision(f.customer_id, current_id, current_id, STAY, MANUAL_ONLY)
 
     target, reason, rule = None, FALLBACK, None
-    for category in ladder.categories:
+    for category, rules in ladder.compiled(as_of):
         if category is not current and not category.auto_enter:
             continue
-        rule = _first_holding_rule(category, f, as_of)
-        if rule is not None:
-            target, reason = category, RULE
+        for candidate, holds in rules:
+            if holds(f):
+                target, reason, rule = category, RULE, candidate
+                break
+        if target is not None:
             break
     if target is None:
         target = ladder.default

@@ -7,12 +7,13 @@ loyalty.decide, and only customers whose category changes are written.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,11 +66,13 @@ def _reason(decision: Decision) -> str:
 
 
 def _apply(shop: Shop, decisions: list[Decision], *, when) -> list[Decision]:
-    """Write the moves among `decisions`. Each changed customer is locked and re-read: a
-    customer changed meanwhile (by staff, or a lock) is left alone, never double-moved."""
+    """Write the moves among `decisions`. A customer changed meanwhile (by staff, a lock,
+    or another run) is left alone: the write is conditional on the category and lock read."""
     moves = [d for d in decisions if d.moves]
     if not moves:
         return []
+    if connection.vendor == "postgresql":
+        return _apply_postgresql(shop, moves, when=when)
     state = dict(
         (pk, (category_id, locked))
         for pk, category_id, locked in Customer.objects.select_for_update()
@@ -91,6 +94,49 @@ def _apply(shop: Shop, decisions: list[Decision], *, when) -> list[Decision]:
         for d in applied
     )
     return applied
+
+
+_APPLY_SQL = """
+WITH moves AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(froms)s::bigint[], %(tos)s::bigint[],
+                         %(directions)s::smallint[], %(reasons)s::text[], %(rules)s::bigint[],
+                         %(figures)s::text[])
+        AS m(customer_id, from_id, to_id, direction, reason, rule_id, figures)
+), moved AS (
+    UPDATE {customer} c SET category_id = m.to_id
+      FROM moves m
+     WHERE c.id = m.customer_id AND c.category_id IS NOT DISTINCT FROM m.from_id
+       AND NOT c.category_locked
+ RETURNING c.id
+)
+INSERT INTO {change} (shop_id, customer_id, from_category_id, to_category_id, changed_at,
+                      reason, direction, rule_id, figures, note)
+SELECT %(shop)s, m.customer_id, m.from_id, m.to_id, %(when)s, m.reason, m.direction,
+       m.rule_id, m.figures::jsonb, ''
+  FROM moves m JOIN moved ON moved.id = m.customer_id
+RETURNING customer_id
+"""
+
+
+def _apply_postgresql(shop: Shop, moves: list[Decision], *, when) -> list[Decision]:
+    """Lock, re-check, update and write history in one statement (the UPDATE re-evaluates
+    its WHERE on rows another transaction changed while it waited for their lock)."""
+    sql = _APPLY_SQL.format(
+        customer=Customer._meta.db_table, change=CategoryChange._meta.db_table
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {
+            "ids": [d.customer_id for d in moves],
+            "froms": [d.from_id for d in moves],
+            "tos": [d.to_id for d in moves],
+            "directions": [d.direction for d in moves],
+            "reasons": [_reason(d) for d in moves],
+            "rules": [d.rule.id if d.rule else None for d in moves],
+            "figures": [json.dumps(d.figures or {}) for d in moves],
+            "shop": shop.pk, "when": when,
+        })
+        applied = {row[0] for row in cursor.fetchall()}
+    return [d for d in moves if d.customer_id in applied]
 
 
 def _start_run(shop: Shop, *, as_of: date, triggered_by, run_id: int | None) -> RecalculationRun:

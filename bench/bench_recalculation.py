@@ -1,0 +1,203 @@
+"""Full category recalculation: the service against one hand-written SQL statement.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/patron_bench \
+        .venv/bin/python bench/bench_recalculation.py [--repeat 3] [--batch-size 5000]
+
+Needs data from bench/generate.py (PostgreSQL). Every shop gets the same E1-style ladder:
+Member (default), "-20%" (retail, spend in the last 60 days >= 1000, >= 2 counted orders in
+60 days) and Gold (retail, spend in 60 days >= 3000, >= 3 orders). Before each run all
+customers are reset to Member with no history; then either
+
+- service: loyalty.services.categories_recalculate for each shop (keyset batches,
+  aggregate query per batch, pure decide(), bulk writes of the changed), or
+- reference: one SQL statement per shop that aggregates, decides, updates the changed and
+  inserts their history rows,
+
+and the resulting category of every customer is compared (they must be identical). Prints
+the median wall time of each, their ratio, the service's rows per second and the peak RSS
+of this Python process.
+"""
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/patron_bench")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+
+from loyalty import selectors, services  # noqa: E402
+from loyalty.figures import local_midnight, window_start  # noqa: E402
+from loyalty.models import Category, Condition, RecalculationRun, Rule  # noqa: E402
+from shops.models import Customer, Shop  # noqa: E402
+
+REFERENCE_SQL = """
+WITH figures AS (
+    SELECT o.customer_id,
+           SUM(o.goods_total - o.returned_total) AS spend,
+           COUNT(*) AS orders
+      FROM shops_order o
+     WHERE o.shop_id = %(shop)s AND o.status = 'completed' AND o.paid_in_full
+       AND o.placed_at >= %(since)s AND o.placed_at < %(until)s
+     GROUP BY o.customer_id
+), decided AS (
+    SELECT c.id, c.category_id AS from_id, f.spend, f.orders,
+           CASE WHEN c.client_type = 'retail' AND f.spend >= 3000 AND f.orders >= 3
+                THEN %(gold)s
+                WHEN c.client_type = 'retail' AND f.spend >= 1000 AND f.orders >= 2
+                THEN %(group)s
+                ELSE %(member)s END AS to_id
+      FROM shops_customer c
+      LEFT JOIN figures f ON f.customer_id = c.id
+     WHERE c.shop_id = %(shop)s AND NOT c.category_locked
+), moved AS (
+    UPDATE shops_customer c SET category_id = d.to_id
+      FROM decided d
+     WHERE c.id = d.id AND d.to_id IS DISTINCT FROM d.from_id
+ RETURNING c.id, d.from_id, d.to_id, d.spend, d.orders
+)
+INSERT INTO loyalty_categorychange
+       (shop_id, customer_id, from_category_id, to_category_id, changed_at, reason, direction,
+        rule_id, figures, note)
+SELECT %(shop)s, m.id, m.from_id, m.to_id, now(), 'rule',
+       CASE WHEN m.to_id = %(member)s THEN -1 ELSE 1 END,
+       NULL,
+       jsonb_build_object('client_type', 'retail', 'window_spend_60d', m.spend::text,
+                          'window_orders_60d', m.orders),
+       ''
+  FROM moved m
+"""
+
+
+def ladder(shop):
+    """Create (once) the benchmark ladder; returns (member, group, gold) ids."""
+    with transaction.atomic():
+        Category.objects.filter(shop=shop).exclude(name__startswith="bench:").update(
+            is_default=False
+        )
+        specs = [
+            ("bench:Member", 1001, True, None),
+            ("bench:-20%", 1002, False, (Decimal(1000), 2)),
+            ("bench:Gold", 1003, False, (Decimal(3000), 3)),
+        ]
+        ids = []
+        for name, rank, default, rule in specs:
+            category, created = Category.objects.get_or_create(
+                shop=shop, name=name, defaults={"rank": rank, "is_default": default},
+            )
+            if created and rule:
+                r = Rule.objects.create(category=category, name=f"{name} rule")
+                Condition.objects.bulk_create([
+                    Condition(rule=r, kind="client_type", client_type="retail"),
+                    Condition(rule=r, kind="window_spend", days=60, amount=rule[0]),
+                    Condition(rule=r, kind="window_orders", days=60, count=rule[1]),
+                ])
+            ids.append(category.pk)
+        # Only the bench ladder counts: other categories of the shop are removed.
+        Category.objects.filter(shop=shop).exclude(pk__in=ids).delete()
+    return ids
+
+
+def reset(shops_ids):
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE loyalty_categorychange")
+        for shop, (member, _, _) in shops_ids:
+            cur.execute(
+                "UPDATE shops_customer SET category_id = %s, category_locked = false "
+                "WHERE shop_id = %s", [member, shop.pk],
+            )
+        cur.execute("VACUUM ANALYZE shops_customer")
+    RecalculationRun.objects.all().delete()
+
+
+def snapshot():
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT md5(string_agg(id || ':' || coalesce(category_id, 0), ',' ORDER BY id))"
+            " FROM shops_customer"
+        )
+        (digest,) = cur.fetchone()
+        cur.execute("SELECT count(*) FROM loyalty_categorychange")
+        (history,) = cur.fetchone()
+    return digest, history
+
+
+def run_service(shops_ids, batch_size):
+    moved = 0
+    start = time.perf_counter()
+    for shop, _ in shops_ids:
+        summary = services.categories_recalculate(shop=shop, batch_size=batch_size)
+        moved += summary.moved_up + summary.moved_down
+    return time.perf_counter() - start, moved
+
+
+def run_reference(shops_ids):
+    start = time.perf_counter()
+    moved = 0
+    with connection.cursor() as cur:
+        for shop, (member, group, gold) in shops_ids:
+            as_of = selectors.today(shop)
+            with transaction.atomic():
+                cur.execute(REFERENCE_SQL, {
+                    "shop": shop.pk, "member": member, "group": group, "gold": gold,
+                    "since": window_start(shop, as_of, 60),
+                    "until": local_midnight(shop, as_of + timedelta(days=1)),
+                })
+                moved += cur.rowcount
+    return time.perf_counter() - start, moved
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=services.BATCH_SIZE)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("Run against PostgreSQL (DATABASE_URL), after bench/generate.py.")
+    shops = list(Shop.objects.order_by("pk"))
+    shops_ids = [(shop, ladder(shop)) for shop in shops]
+    customers = Customer.objects.count()
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM shops_order")
+        (orders,) = cur.fetchone()
+    print(f"data: {customers:,} customers, {orders:,} orders, {len(shops)} shops")
+
+    timings = {"service": [], "reference": []}
+    results = {}
+    for i in range(args.repeat):
+        for name in ("reference", "service") if i % 2 else ("service", "reference"):
+            reset(shops_ids)
+            if name == "service":
+                seconds, moved = run_service(shops_ids, args.batch_size)
+            else:
+                seconds, moved = run_reference(shops_ids)
+            timings[name].append(seconds)
+            results.setdefault(name, set()).add((snapshot(), moved))
+            print(f"  run {i + 1} {name:9s} {seconds:7.2f} s  moved {moved:,}", flush=True)
+
+    same = results["service"] == results["reference"] and len(results["service"]) == 1
+    service, reference = (statistics.median(timings[k]) for k in ("service", "reference"))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"identical decisions and history counts: {'yes' if same else 'NO'}")
+    print(f"service   median {service:.2f} s  ({customers / service:,.0f} customers/s)")
+    print(f"reference median {reference:.2f} s  ({customers / reference:,.0f} customers/s)")
+    print(f"ratio service/reference: {service / reference:.2f}x")
+    print(f"peak RSS of this Python process: {peak_mb:,.0f} MB")
+    if not same:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
