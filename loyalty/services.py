@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +23,7 @@ from shops.models import Customer, Shop
 from . import figures as figures_db
 from . import selectors
 from .conditions import needs_of
-from .decide import DOWN, LOCKED, UP, Decision, Ladder, decide
+from .decide import DOWN, UP, Decision, Ladder, decide
 from .models import Category, CategoryChange, ChangeReason, RecalculationRun, RunStatus
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,9 @@ class Summary:
     #: Dry runs: up to `sample_size` moves, as decisions.
     sample: list[Decision] = field(default_factory=list)
 
-    def count(self, decisions: list[Decision], moved: list[Decision]) -> None:
-        self.examined += len(decisions)
-        self.skipped_locked += sum(1 for d in decisions if d.reason == LOCKED)
+    def count(self, *, examined: int, locked: int, moved: list[Decision]) -> None:
+        self.examined += examined
+        self.skipped_locked += locked
         ups = sum(1 for d in moved if d.direction == UP)
         self.moved_up += ups
         self.moved_down += len(moved) - ups
@@ -176,11 +177,15 @@ def categories_recalculate(
     sample_size: int = 20,
     triggered_by=None,
     run_id: int | None = None,
+    prefilter: bool = True,
 ) -> Summary:
     """Recalculate every customer of a shop, in keyset batches, each batch atomic.
 
-    A dry run (optionally with a `ladder` of edited, unsaved rules) writes nothing and
-    keeps a sample of the moves. A real run holds the shop's RecalculationRun lock.
+    Per batch the database counts the customers and returns the figures of those whose
+    category the rules may change (all of them when `prefilter` is off or the rules cannot
+    be compiled to SQL); decide() judges each. A dry run (optionally with a `ladder` of
+    edited, unsaved rules) writes nothing and keeps a sample of the moves. A real run holds
+    the shop's RecalculationRun lock.
     """
     as_of = as_of or selectors.today(shop)
     ladder = ladder or selectors.ladder(shop)
@@ -191,11 +196,15 @@ def categories_recalculate(
     summary = Summary()
     after = 0
     try:
-        while True:
+        while (last := figures_db.batch_end(shop, after, batch_size)) is not None:
             with transaction.atomic():
-                batch = figures_db.load(shop, needs, as_of, after_id=after, limit=batch_size)
-                if not batch:
-                    break
+                counts = Customer.objects.filter(
+                    shop=shop, pk__gt=after, pk__lte=last
+                ).aggregate(n=Count("pk"), locked=Count("pk", filter=Q(category_locked=True)))
+                batch = figures_db.load(
+                    shop, needs, as_of, id_range=(after, last),
+                    only_changing=ladder if prefilter else None,
+                )
                 decisions = [decide(f, ladder, as_of) for f in batch]
                 if dry_run:
                     moved = [d for d in decisions if d.moves]
@@ -203,12 +212,12 @@ def categories_recalculate(
                     summary.sample.extend(moved[:max(room, 0)])
                 else:
                     moved = _apply(shop, decisions, when=timezone.now())
-                summary.count(decisions, moved)
+                summary.count(examined=counts["n"], locked=counts["locked"], moved=moved)
                 if run is not None:
                     RecalculationRun.objects.filter(pk=run.pk).update(
                         heartbeat_at=timezone.now(), **summary.as_dict()
                     )
-            after = batch[-1].customer_id
+            after = last
     except Exception as exc:
         if run is not None:
             RecalculationRun.objects.filter(pk=run.pk).update(

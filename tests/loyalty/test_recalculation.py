@@ -192,8 +192,8 @@ def test_failed_run_is_marked_failed_with_the_error(shop, ladder, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("database went away")
 
+    order(CustomerFactory(shop=shop), "1500.00", days_ago=1)  # a customer who would move
     monkeypatch.setattr(services, "decide", boom)
-    CustomerFactory(shop=shop)
     with pytest.raises(RuntimeError):
         services.categories_recalculate(shop=shop)
     run = RecalculationRun.objects.get()
