@@ -1,0 +1,211 @@
+"""Properties of every quote, on random carts, customers and discount configurations.
+
+The floor invariant, stated exactly: every PAID unit costs at least min(minimum, unit price), so
+a line never costs less than that x (quantity - free units), and the total never less than the
+sum over lines. Free units of special offers are gifts and the only units allowed below it;
+with no special offer in play the bound is the plain sum of minimum prices x quantities.
+"""
+
+from datetime import date
+from decimal import ROUND_HALF_UP
+from decimal import Decimal as D
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pricing.engine import (
+    Cart,
+    CartLine,
+    CategoryDiscount,
+    CumulativeDiscount,
+    CumulativeTier,
+    CustomerContext,
+    LoyaltyCardDiscount,
+    PromoCode,
+    QuantityBasis,
+    QuantityDiscount,
+    QuantityProfile,
+    QuantityTier,
+    SegmentAdvantage,
+    SegmentTier,
+    SpecialOffer,
+    ThresholdDiscount,
+    ThresholdTier,
+    quote,
+)
+
+CENT = D("0.01")
+MODES = ("sum", "sequential", "exclusive_if_higher")
+
+money = st.integers(min_value=0, max_value=50_000).map(lambda cents: D(cents) / 100)
+percent = st.integers(min_value=0, max_value=100).map(D)
+
+
+@st.composite
+def cart_lines(draw):
+    lines = []
+    for pid in range(draw(st.integers(min_value=0, max_value=5))):
+        price = draw(money)
+        profile = None
+        if draw(st.booleans()):
+            profile = QuantityProfile(
+                draw(st.sampled_from(QuantityBasis)),
+                tuple(QuantityTier(D(draw(st.integers(0, 8))), draw(percent)) for _ in range(2)),
+            )
+        lines.append(
+            CartLine(
+                product_id=draw(st.integers(0, 3)),
+                sku=f"SKU-{pid}",
+                name=f"Product {pid}",
+                quantity=draw(st.integers(min_value=1, max_value=6)),
+                unit_price=price,
+                minimum_price=draw(money) if draw(st.booleans()) else D(0),
+                collections=frozenset(draw(st.sets(st.sampled_from("AB")))),
+                quantity_profile=profile,
+            )
+        )
+    return tuple(lines)
+
+
+@st.composite
+def discount_configs(draw, modes=MODES):
+    def common(id):
+        return {
+            "id": id,
+            "name": id,
+            "client_type": draw(st.sampled_from(["retail", "retail", "wholesale"])),
+            "enabled": draw(st.booleans()) or draw(st.booleans()),
+            "stacking": draw(st.sampled_from(modes)),
+            "position": draw(st.integers(0, 3)),
+        }
+
+    candidates = [
+        lambda: ThresholdDiscount(
+            **common("threshold"),
+            tiers=(
+                ThresholdTier(draw(money), draw(percent), draw(st.integers(0, 50)), (1, 2)),
+                ThresholdTier(draw(money), draw(percent)),
+            ),
+        ),
+        lambda: CumulativeDiscount(
+            **common("cumulative"), tiers=(CumulativeTier(draw(money), draw(percent)),)
+        ),
+        lambda: QuantityDiscount(**common("quantity")),
+        lambda: SpecialOffer(
+            **common("offer_a"),
+            collection="A",
+            buy_quantity=draw(st.integers(1, 4)),
+            free_quantity=draw(st.integers(1, 2)),
+        ),
+        lambda: SpecialOffer(**common("offer_b"), collection="B", buy_quantity=1, free_quantity=1),
+        lambda: PromoCode(
+            **common("code"),
+            code="CODE",
+            percent=draw(percent),
+            minimum_order_value=draw(st.none() | money),
+            combinable=draw(st.booleans()),
+        ),
+        lambda: PromoCode(
+            **common("amount_code"),
+            code="CODE",
+            amount=draw(money),
+            combinable=draw(st.booleans()),
+        ),
+        lambda: CategoryDiscount(**common("category")),
+        lambda: LoyaltyCardDiscount(**common("card")),
+        lambda: SegmentAdvantage(
+            **common("segment"),
+            segment_id=1,
+            tiers=(
+                SegmentTier(draw(money), amount_off=draw(money)),
+                SegmentTier(draw(money), percent_off=draw(percent), free_shipping=True),
+            ),
+            earns_points=draw(st.booleans()),
+            applies_with_promo_code=draw(st.booleans()),
+        ),
+    ]
+    chosen = draw(st.lists(st.sampled_from(range(len(candidates))), unique=True, max_size=10))
+    return [candidates[index]() for index in chosen]
+
+
+@st.composite
+def customers(draw):
+    return CustomerContext(
+        client_type="retail",
+        today=date(2025, 6, 1),
+        lifetime_spend=draw(money),
+        category_percent=draw(st.none() | percent),
+        loyalty_card_percent=draw(st.none() | percent),
+        segment_ids=frozenset(draw(st.sets(st.sampled_from([1, 2])))),
+        bonus_percent=draw(st.none() | percent),
+    )
+
+
+def paid_floor(quote_line, cart_line):
+    floor = min(cart_line.minimum_price, cart_line.unit_price)
+    paid = cart_line.quantity - quote_line.free_quantity
+    return (floor * paid).quantize(CENT, ROUND_HALF_UP)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cart_lines(), customers(), discount_configs(), st.sampled_from([None, "CODE", "code "]))
+def test_every_quote_stays_within_its_bounds(lines, customer, configs, code):
+    cart = Cart(lines=lines, currency_exponent=2, promo_code=code)
+
+    result = quote(cart, customer, configs)
+
+    assert D(0) <= result.total <= result.goods_total
+    assert result.discount_total == result.goods_total - result.total
+    assert sum((e.amount for e in result.breakdown), D(0)) == result.discount_total
+    assert result.points_to_earn >= 0
+    for quote_line, cart_line in zip(result.lines, lines, strict=True):
+        assert quote_line.undiscounted_total == (
+            cart_line.unit_price * cart_line.quantity
+        ).quantize(CENT, ROUND_HALF_UP)
+        assert paid_floor(quote_line, cart_line) <= quote_line.line_total
+        assert quote_line.line_total <= quote_line.undiscounted_total
+        assert sum((d.amount for d in quote_line.discounts), D(0)) == quote_line.discount_amount
+        assert all(d.amount >= 0 for d in quote_line.discounts)
+    assert result.total >= sum(
+        (paid_floor(q, c) for q, c in zip(result.lines, lines, strict=True)), D(0)
+    )
+    if not any(isinstance(c, SpecialOffer) for c in configs):
+        assert result.total >= sum(
+            (
+                (min(c.minimum_price, c.unit_price) * c.quantity).quantize(CENT, ROUND_HALF_UP)
+                for c in lines
+            ),
+            D(0),
+        )
+
+
+def priced(result):
+    return (
+        result.total,
+        [ln.line_total for ln in result.lines],
+        sorted((e.discount_id or "", e.status, e.amount, e.reason or "") for e in result.breakdown),
+        result.points_to_earn,
+        result.free_shipping,
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cart_lines(), customers(), discount_configs(modes=("sum",)), st.randoms(use_true_random=False)
+)
+def test_sum_mode_result_does_not_depend_on_listing_order(lines, customer, configs, rnd):
+    cart = Cart(lines=lines, currency_exponent=2, promo_code="CODE")
+    shuffled = list(configs)
+    rnd.shuffle(shuffled)
+
+    assert priced(quote(cart, customer, shuffled)) == priced(quote(cart, customer, configs))
+
+
+@settings(max_examples=200, deadline=None)
+@given(cart_lines(), customers(), discount_configs(), st.randoms(use_true_random=False))
+def test_any_mode_result_does_not_depend_on_listing_order(lines, customer, configs, rnd):
+    cart = Cart(lines=lines, currency_exponent=2, promo_code="CODE")
+    shuffled = list(configs)
+    rnd.shuffle(shuffled)
+
+    assert priced(quote(cart, customer, shuffled)) == priced(quote(cart, customer, configs))
