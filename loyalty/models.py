@@ -12,7 +12,7 @@ PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 
 class Program(models.TextChoices):
     NONE = "none", _("None (messaging only)")
-    DISCOUNT = "discount", _("Discount (% off every order)")
+    DISCOUNT = "discount", _("Discount (a percentage off every order)")
     BONUS = "bonus", _("Bonus points")
 
 
