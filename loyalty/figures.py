@@ -1,19 +1,25 @@
 """Customers' figures for category rules, measured set-based in the database.
 
-For a batch of customers (a keyset range of ids in one shop, or a list of ids) one grouped
-query joins the customers to their counted orders inside the oldest window the rules need
-(or all history) and aggregates every figure at once; purchases and shipping methods, when
-rules use them, take one more grouped query each. Optionally the query keeps only the
-customers whose category the rules would change (loyalty.prefilter). Windows start at
-local midnight in the shop's time zone (see loyalty.conditions).
+For a list of customers (or a keyset range of ids in one shop) one grouped query joins the
+customers to their counted orders inside the oldest window the rules need (or all history)
+and aggregates every figure at once; purchases and shipping methods, when rules use them,
+take one more grouped query each.
+
+A full recalculation first aggregates the whole shop's counted orders once into a
+temporary *snapshot* table (the same aggregate, compiled by the ORM, run as CREATE
+TEMPORARY TABLE ... AS): it reads the orders in the window in one pass, as a hand-written
+statement would. Batches then join customers to the snapshot to find the customers whose
+category the rules would change (loyalty.prefilter), and only those are read afresh with
+`load`. Windows start at local midnight in the shop's time zone (see loyalty.conditions).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     Count,
     DecimalField,
@@ -26,6 +32,8 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from shops.counting import COUNTED_ORDER, prefixed
 from shops.models import Customer, Order, OrderLine, Shop
@@ -85,23 +93,179 @@ def _with_figures(customers, shop: Shop, needs: Needs, as_of: date):
     return customers.annotate(**aggs)
 
 
-def batch_end(shop: Shop, after_id: int, size: int) -> int | None:
-    """The last customer id of the next keyset batch after `after_id` (None: no more)."""
-    ids = Customer.objects.filter(shop=shop, pk__gt=after_id).order_by("pk")
-    last = ids.values_list("pk", flat=True)[size - 1:size].first()
-    if last is not None:
-        return last
-    return ids.order_by("-pk").values_list("pk", flat=True).first()
+def next_batch(shop: Shop, after_id: int, size: int) -> tuple[int, int, int] | None:
+    """The next keyset batch after `after_id`: (last id, customers, locked), or None."""
+    table = Customer._meta.db_table
+    with connection.cursor() as cursor:
+        # The table name is our model's; every value is a parameter.
+        cursor.execute(
+            f"SELECT MAX(id), COUNT(*), COALESCE(SUM(CASE WHEN category_locked THEN 1 ELSE 0"  # noqa: S608
+            f" END), 0) FROM (SELECT id, category_locked FROM {table}"
+            f" WHERE shop_id = %s AND id > %s ORDER BY id LIMIT %s) batch",
+            [shop.pk, after_id, size],
+        )
+        last, count, locked = cursor.fetchone()
+    return None if last is None else (last, count, locked)
+
+
+def _order_figures(shop: Shop, needs: Needs, as_of: date):
+    """The shop's counted orders grouped by customer, with the figures as columns."""
+    orders = Order.objects.filter(COUNTED_ORDER, shop=shop, placed_at__lt=_end(shop, as_of))
+    if needs.oldest_window is not None:
+        orders = orders.filter(placed_at__gte=window_start(shop, as_of, needs.oldest_window))
+    net = ExpressionWrapper(F("goods_total") - F("returned_total"), output_field=DECIMAL)
+    aggs = {}
+    for days in needs.spend_windows:
+        inside = Q(placed_at__gte=window_start(shop, as_of, days))
+        aggs[f"spend_{days}"] = Sum(net, filter=inside)
+    for days in needs.order_windows:
+        inside = Q(placed_at__gte=window_start(shop, as_of, days))
+        aggs[f"orders_{days}"] = Count("pk", filter=inside)
+    for days in needs.largest_windows:
+        inside = Q(placed_at__gte=window_start(shop, as_of, days))
+        aggs[f"largest_{days}"] = Max(net, filter=inside)
+    if needs.lifetime:
+        aggs["lifetime"] = Sum(net)
+    if needs.largest_ever:
+        aggs["largest_ever"] = Max(net)
+    if needs.last_order:
+        aggs["last_placed_at"] = Max("placed_at")
+    return orders.values("customer_id").annotate(**aggs).order_by()
+
+
+#: How long a transaction that changes orders may stay open; see Snapshot.__enter__.
+FRESHNESS_MARGIN = timedelta(minutes=5)
+
+
+class Snapshot:
+    """A temporary table of one shop's figures for the length of a recalculation."""
+
+    def __init__(self, shop: Shop, needs: Needs, as_of: date):
+        self.shop, self.as_of = shop, as_of
+        self.table = f"loyalty_figures_{shop.pk}"
+        self.has_orders = needs.orders_at_all
+        self._needs = needs
+
+    def __enter__(self) -> Snapshot:
+        # A change committed just after the snapshot may carry a slightly earlier
+        # timestamp (taken inside its transaction): a margin covers such transactions.
+        self.fresh_since = timezone.now() - FRESHNESS_MARGIN
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+            if self.has_orders:
+                sql, params = _order_figures(self.shop, self._needs, self.as_of).query \
+                    .sql_with_params()
+            else:  # no figure from orders: an empty table keeps the join valid
+                sql, params = "SELECT 0 AS customer_id WHERE 1 = 0", ()
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.table} AS {sql}", params)
+            cursor.execute(f"CREATE UNIQUE INDEX {self.table}_customer "
+                           f"ON {self.table} (customer_id)")
+            cursor.execute(f"ANALYZE {self.table}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+
+    def changing(self, ladder: Ladder, lo: int, hi: int) -> tuple[list[Figures], list[int]] | None:
+        """Customers in (lo, hi] whose category the ladder would change, with their figures
+        from the snapshot, and the ids among them whose orders changed since the snapshot
+        (to be read afresh). None if the ladder cannot be compiled to SQL."""
+        as_of, shop = self.as_of, self.shop
+        target = prefilter.target_sql(
+            ladder, lambda days: local_midnight(shop, as_of - timedelta(days=days - 1))
+        )
+        if target is None:
+            return None
+        case, params = target
+        columns = ", ".join(
+            [f"c.{name if name != 'pk' else 'id'}" for name in CUSTOMER_COLUMNS]
+            + [f"f.{name}" for name in _figure_columns(self._needs)]
+            + ["c.orders_changed_at"]
+        )
+        # Table names are ours; every value is a parameter.
+        sql = (
+            f"SELECT {columns} FROM {Customer._meta.db_table} c"  # noqa: S608
+            f" LEFT JOIN {self.table} f ON f.customer_id = c.id"
+            f" WHERE c.shop_id = %s AND c.id > %s AND c.id <= %s"
+            f" AND {prefilter.distinct_from(case, 'c.category_id')} ORDER BY c.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [shop.pk, lo, hi, *params])
+            rows = cursor.fetchall()
+        stale = [row[0] for row in rows
+                 if (changed := _as_datetime(row[-1])) is not None and changed >= self.fresh_since]
+        return _build(rows, self._needs, shop.tz), stale
+
+
+CUSTOMER_COLUMNS = ("pk", "client_type", "is_active", "city", "category_id", "category_locked")
+
+
+def _figure_columns(needs: Needs) -> list[str]:
+    """The figure columns `needs` asks for, in the order `_build` reads them."""
+    if not needs.orders_at_all:
+        return []
+    return (
+        [f"spend_{d}" for d in sorted(needs.spend_windows)]
+        + [f"orders_{d}" for d in sorted(needs.order_windows)]
+        + [f"largest_{d}" for d in sorted(needs.largest_windows)]
+        + (["lifetime"] if needs.lifetime else [])
+        + (["largest_ever"] if needs.largest_ever else [])
+        + (["last_placed_at"] if needs.last_order else [])
+    )
+
+
+def _as_datetime(value) -> datetime | None:
+    """A raw row's datetime as an aware one (SQLite gives naive UTC, or text)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = parse_datetime(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _build(rows, needs: Needs, tz) -> list[Figures]:
+    """Figures from rows of CUSTOMER_COLUMNS followed by `_figure_columns(needs)`."""
+    spend = sorted(needs.spend_windows)
+    orders = sorted(needs.order_windows)
+    largest = sorted(needs.largest_windows)
+    n_s, n_o, n_l = len(spend), len(orders), len(largest)
+    figures = []
+    for row in rows:
+        f = Figures(
+            customer_id=row[0], client_type=row[1], is_active=bool(row[2]), city=row[3],
+            category_id=row[4], locked=bool(row[5]),
+        )
+        figures.append(f)
+        if not needs.orders_at_all:
+            continue
+        i = 6
+        if n_s:
+            f.window_spend = {d: money(v) for d, v in zip(spend, row[i:i + n_s], strict=True)}
+            i += n_s
+        if n_o:
+            f.window_orders = {d: v or 0 for d, v in zip(orders, row[i:i + n_o], strict=True)}
+            i += n_o
+        if n_l:
+            f.window_largest = {d: money(v) for d, v in zip(largest, row[i:i + n_l], strict=True)}
+            i += n_l
+        if needs.lifetime:
+            f.lifetime_spend = money(row[i])
+            i += 1
+        if needs.largest_ever:
+            f.largest_ever = money(row[i])
+            i += 1
+        if needs.last_order:
+            last = _as_datetime(row[i])
+            f.last_order_date = last.astimezone(tz).date() if last else None
+    return figures
 
 
 def load(
     shop: Shop, needs: Needs, as_of: date, *, id_range: tuple[int, int] | None = None,
-    customer_ids: list[int] | None = None, only_changing: Ladder | None = None,
+    customer_ids: list[int] | None = None,
 ) -> list[Figures]:
-    """Figures of the customers with ids in (lo, hi] or in `customer_ids`.
-
-    With `only_changing`, keep only those whose category that ladder would change, when
-    the ladder can be compiled to SQL (loyalty.prefilter); otherwise everyone."""
+    """Figures of the customers with ids in (lo, hi] or in `customer_ids`."""
     customers = Customer.objects.filter(shop=shop)
     if customer_ids is not None:
         customers = customers.filter(pk__in=customer_ids)
@@ -109,51 +273,9 @@ def load(
         lo, hi = id_range
         customers = customers.filter(pk__gt=lo, pk__lte=hi)
     customers = _with_figures(customers, shop, needs, as_of)
-    if only_changing is not None:
-        target = prefilter.compile_target(
-            only_changing, as_of, lambda days: local_midnight(
-                shop, as_of - timedelta(days=days) + timedelta(days=1))
-        )
-        if target is not None:
-            customers = customers.annotate(f_target=target).filter(prefilter.differs())
-    columns = ["pk", "client_type", "is_active", "city", "category_id", "category_locked"]
-    spend = sorted(needs.spend_windows)
-    orders = sorted(needs.order_windows)
-    largest = sorted(needs.largest_windows)
-    columns += [f"f_spend_{d}" for d in spend] + [f"f_orders_{d}" for d in orders]
-    columns += [f"f_largest_{d}" for d in largest]
-    extra = [n for n, wanted in (("f_lifetime", needs.lifetime),
-                                 ("f_largest_ever", needs.largest_ever),
-                                 ("f_last_placed_at", needs.last_order)) if wanted]
-    columns += extra
-    n_s, n_o, n_l = len(spend), len(orders), len(largest)
-    tz = shop.tz
-    figures = []
-    for row in customers.order_by("pk").values_list(*columns):
-        f = Figures(
-            customer_id=row[0], client_type=row[1], is_active=row[2], city=row[3],
-            category_id=row[4], locked=row[5],
-        )
-        i = 6
-        if n_s:
-            f.window_spend = {d: money(v) for d, v in zip(spend, row[i:i + n_s], strict=True)}
-            i += n_s
-        if n_o:
-            f.window_orders = dict(zip(orders, row[i:i + n_o], strict=True))
-            i += n_o
-        if n_l:
-            f.window_largest = {d: money(v) for d, v in zip(largest, row[i:i + n_l], strict=True)}
-            i += n_l
-        for name in extra:
-            value = row[i]
-            i += 1
-            if name == "f_lifetime":
-                f.lifetime_spend = money(value)
-            elif name == "f_largest_ever":
-                f.largest_ever = money(value)
-            elif value is not None:
-                f.last_order_date = value.astimezone(tz).date()
-        figures.append(f)
+    names = [f"f_{name}" for name in _figure_columns(needs)]
+    rows = customers.order_by("pk").values_list(*CUSTOMER_COLUMNS, *names)
+    figures = _build(rows, needs, shop.tz)
     if figures and (needs.products or needs.collections or needs.shipping_methods):
         by_id = {f.customer_id: f for f in figures}
         _load_purchases(shop, needs, as_of, by_id)

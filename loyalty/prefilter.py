@@ -1,24 +1,29 @@
-"""The shop's category ladder compiled to a SQL expression: a pre-filter for recalculation.
+"""The shop's category ladder compiled to SQL: a pre-filter for recalculation.
 
 For each customer of a batch, the database computes the category the rules would give
-(`target`), and only customers whose target differs from their category are fetched;
-loyalty.decide then decides for those, with the same figures, so the pure function stays
-the only judge: a customer wrongly fetched costs time, never a wrong move. A customer
-wrongly *not* fetched would be a missed move, so this module must give the same target as
-decide() for every customer; tests compare a pre-filtered run with a full run.
+(`target`) from a snapshot of the figures (see loyalty.figures.snapshot), and only
+customers whose target differs from their category are fetched; loyalty.decide then
+decides for those on freshly read figures, so the pure function stays the only judge: a
+customer wrongly fetched costs time, never a wrong move. A customer wrongly *not* fetched
+would be a missed move, so this module must give the same target as decide() for every
+customer; tests compare a pre-filtered run with a full run.
 
 Amounts are compared with half a cent of margin: stored amounts and thresholds have two
 decimals, and SQLite sums them as floats, so `sum >= 1000 - 0.005` is the exact test on
 both databases. Conditions that are not compiled here (purchases, shipping methods, cities:
-their comparison rules are Python's) make `compile_target` return None: no pre-filter.
+their comparison rules are Python's) make `target_sql` return None: no pre-filter.
+
+The SQL reads the customer as alias `c` and the snapshot row as alias `f` (LEFT JOIN: a
+customer without counted orders has no row, hence the COALESCEs).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, Case, F, Q, Value, When
+from django.db import connection
 
 from . import conditions as c
 from .decide import Ladder
@@ -37,66 +42,78 @@ def compilable(ladder: Ladder) -> bool:
     )
 
 
-def _condition(cond: c.ConditionSpec, last_order_before) -> Q:
-    """`cond` as a Q over the figure annotations named in loyalty.figures."""
+def _amount(value: Decimal):
+    # SQLite compares a float column with a text parameter as text: give it a number.
+    return float(value) if connection.vendor == "sqlite" else value
+
+
+def _condition(
+    cond: c.ConditionSpec, last_order_before: Callable[[int], datetime]
+) -> tuple[str, list]:
     kind, gte = cond.kind, cond.operator == c.GTE
+    op = ">=" if gte else "<"
     if kind == c.CLIENT_TYPE:
-        return Q(client_type=cond.client_type)
+        return "c.client_type = %s", [cond.client_type]
     if kind == c.ACTIVE:
-        return Q(is_active=True)
+        return "c.is_active", []
     if kind == c.WINDOW_ORDERS:
-        name, wanted = f"f_orders_{cond.days}", cond.count or 0
-        return Q(**{f"{name}__gte": wanted}) if gte else Q(**{f"{name}__lt": wanted})
+        return f"COALESCE(f.orders_{cond.days}, 0) {op} %s", [cond.count or 0]
     if kind == c.DAYS_SINCE_LAST_ORDER:
         # days >= N  <=>  the last order's local date <= as_of - N  <=>  placed before the
         # local midnight that starts day (as_of - N + 1). No order at all: ">=" holds.
-        cutoff = last_order_before(cond.count or 0)
+        cutoff = connection.ops.adapt_datetimefield_value(last_order_before(cond.count or 0))
         if gte:
-            return Q(f_last_placed_at__lt=cutoff) | Q(f_last_placed_at__isnull=True)
-        return Q(f_last_placed_at__gte=cutoff)
-    amount = (cond.amount or c.ZERO) - HALF_CENT
+            return "(f.last_placed_at < %s OR f.last_placed_at IS NULL)", [cutoff]
+        return "f.last_placed_at >= %s", [cutoff]
+    amount = _amount((cond.amount or c.ZERO) - HALF_CENT)
     if kind == c.WINDOW_SPEND:
-        name = f"f_spend_{cond.days}"
+        column = f"spend_{cond.days}"
     elif kind == c.LIFETIME_SPEND:
-        name = "f_lifetime"
+        column = "lifetime"
     elif kind == c.LARGEST_ORDER:
-        name, gte = (f"f_largest_{cond.days}" if cond.days else "f_largest_ever"), True
+        column, op = (f"largest_{cond.days}" if cond.days else "largest_ever"), ">="
     else:  # pragma: no cover - guarded by compilable()
         raise ValueError(kind)
-    return Q(**{f"{name}__gte": amount}) if gte else Q(**{f"{name}__lt": amount})
+    return f"COALESCE(f.{column}, 0) {op} %s", [amount]
 
 
-def compile_target(ladder: Ladder, as_of: date, last_order_before) -> Case | None:
+def target_sql(
+    ladder: Ladder, last_order_before: Callable[[int], datetime]
+) -> tuple[str, list] | None:
     """A CASE expression giving each customer's target category id, or None."""
     if not compilable(ladder):
         return None
-    whens = [When(category_locked=True, then=F("category_id"))]
+    parts, params = ["CASE WHEN c.category_locked THEN c.category_id"], []
     sticky = [cat.id for cat in ladder.categories if not cat.auto_leave]
     if sticky:
-        whens.append(When(category_id__in=sticky, then=F("category_id")))
+        parts.append(f"WHEN c.category_id IN ({', '.join(['%s'] * len(sticky))}) "
+                     "THEN c.category_id")
+        params += sticky
     for category in ladder.categories:
         rules = [r for r in category.rules if r.conditions]
         if not rules:
             continue
-        holds = Q()
+        ors = []
         for rule in rules:
-            both = Q()
+            ands = []
             for cond in rule.conditions:
-                both &= _condition(cond, last_order_before)
-            holds |= both
+                sql, p = _condition(cond, last_order_before)
+                ands.append(sql)
+                params += p
+            ors.append("(" + " AND ".join(ands) + ")")
+        holds = "(" + " OR ".join(ors) + ")"
         if not category.auto_enter:
-            holds &= Q(category_id=category.id)
-        whens.append(When(holds, then=Value(category.id)))
-    default = Value(ladder.default.id if ladder.default else None)
-    return Case(*whens, default=default, output_field=BigIntegerField())
+            holds = f"(c.category_id = %s AND {holds})"
+            params.append(category.id)
+        parts.append(f"WHEN {holds} THEN %s")
+        params.append(category.id)
+    parts.append("ELSE %s END")
+    params.append(ladder.default.id if ladder.default else None)
+    return " ".join(parts), params
 
 
-def differs(target_name: str = "f_target") -> Q:
-    """target IS DISTINCT FROM category_id, spelled for both databases."""
-    return (
-        Q(**{f"{target_name}__isnull": False}, category_id__isnull=True)
-        | Q(**{f"{target_name}__isnull": True}, category_id__isnull=False)
-        | (~Q(**{target_name: F("category_id")}) & Q(category_id__isnull=False)
-           & Q(**{f"{target_name}__isnull": False}))
-    )
-
+def distinct_from(left: str, right: str) -> str:
+    """Null-safe inequality, spelled for the database in use."""
+    if connection.vendor == "sqlite":
+        return f"({left}) IS NOT ({right})"
+    return f"({left}) IS DISTINCT FROM ({right})"

@@ -14,7 +14,6 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -181,9 +180,11 @@ def categories_recalculate(
 ) -> Summary:
     """Recalculate every customer of a shop, in keyset batches, each batch atomic.
 
-    Per batch the database counts the customers and returns the figures of those whose
-    category the rules may change (all of them when `prefilter` is off or the rules cannot
-    be compiled to SQL); decide() judges each. A dry run (optionally with a `ladder` of
+    The shop's figures are aggregated once into a snapshot table; per batch the database
+    returns the customers whose category the rules would change, with their figures (all
+    customers, with figures read per batch, when `prefilter` is off or the rules cannot be
+    compiled to SQL); customers whose orders changed since the snapshot are read afresh,
+    and decide() judges each. A dry run (optionally with a `ladder` of
     edited, unsaved rules) writes nothing and keeps a sample of the moves. A real run holds
     the shop's RecalculationRun lock.
     """
@@ -196,28 +197,32 @@ def categories_recalculate(
     summary = Summary()
     after = 0
     try:
-        while (last := figures_db.batch_end(shop, after, batch_size)) is not None:
-            with transaction.atomic():
-                counts = Customer.objects.filter(
-                    shop=shop, pk__gt=after, pk__lte=last
-                ).aggregate(n=Count("pk"), locked=Count("pk", filter=Q(category_locked=True)))
-                batch = figures_db.load(
-                    shop, needs, as_of, id_range=(after, last),
-                    only_changing=ladder if prefilter else None,
-                )
-                decisions = [decide(f, ladder, as_of) for f in batch]
-                if dry_run:
-                    moved = [d for d in decisions if d.moves]
-                    room = sample_size - len(summary.sample)
-                    summary.sample.extend(moved[:max(room, 0)])
-                else:
-                    moved = _apply(shop, decisions, when=timezone.now())
-                summary.count(examined=counts["n"], locked=counts["locked"], moved=moved)
-                if run is not None:
-                    RecalculationRun.objects.filter(pk=run.pk).update(
-                        heartbeat_at=timezone.now(), **summary.as_dict()
-                    )
-            after = last
+        with figures_db.Snapshot(shop, needs, as_of) as snapshot:
+            while (batch := figures_db.next_batch(shop, after, batch_size)) is not None:
+                last, examined, locked = batch
+                with transaction.atomic():
+                    changing = snapshot.changing(ladder, after, last) if prefilter else None
+                    if changing is None:
+                        figures = figures_db.load(shop, needs, as_of, id_range=(after, last))
+                    else:  # only the customers who may move; re-read those whose orders
+                        figures, stale = changing  # changed since the snapshot was taken
+                        if stale:
+                            fresh = {f.customer_id: f for f in figures_db.load(
+                                shop, needs, as_of, customer_ids=stale)}
+                            figures = [fresh.get(f.customer_id, f) for f in figures]
+                    decisions = [decide(f, ladder, as_of) for f in figures]
+                    if dry_run:
+                        moved = [d for d in decisions if d.moves]
+                        room = sample_size - len(summary.sample)
+                        summary.sample.extend(moved[:max(room, 0)])
+                    else:
+                        moved = _apply(shop, decisions, when=timezone.now())
+                    summary.count(examined=examined, locked=locked, moved=moved)
+                    if run is not None:
+                        RecalculationRun.objects.filter(pk=run.pk).update(
+                            heartbeat_at=timezone.now(), **summary.as_dict()
+                        )
+                after = last
     except Exception as exc:
         if run is not None:
             RecalculationRun.objects.filter(pk=run.pk).update(

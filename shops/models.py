@@ -93,11 +93,22 @@ class Customer(models.Model):
         _("do not move automatically"), default=False,
         help_text=_("Locked customers keep their category until staff move them by hand."),
     )
+    # When an order of this customer last started or stopped counting, or a counted
+    # order's value changed (set by shops.services). Lets a long recalculation know whose
+    # figures moved after it took its snapshot.
+    orders_changed_at = models.DateTimeField(
+        _("orders last changed"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["shop", "external_id"]
+        indexes = [
+            # Keyset batches of one shop's customers (recalculation, exports).
+            models.Index(fields=["shop", "id"], include=["category_locked"],
+                         name="customer_shop_keyset_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["shop", "external_id"], name="customer_external_id_unique_per_shop"

@@ -37,6 +37,7 @@ def _report(order: Order, *, was_counted: bool, old_value: Decimal | None) -> No
     elif now_counted and old_value is not None and old_value != order.net_value.amount:
         what = "value"
     if what:
+        Customer.objects.filter(pk=order.customer_id).update(orders_changed_at=timezone.now())
         events.figures_changed(
             events.FiguresChanged(
                 shop_id=order.shop_id, customer_id=order.customer_id, order_id=order.pk, what=what

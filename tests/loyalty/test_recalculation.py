@@ -234,3 +234,25 @@ def test_nightly_recalculation_is_scheduled_after_migrate():
     task = PeriodicTask.objects.get(task="loyalty.tasks.recalculate_all_shops")
     assert task.enabled
     assert (task.crontab.minute, task.crontab.hour) == ("0", "3")
+
+
+def test_an_order_change_after_the_snapshot_is_decided_on_fresh_figures(shop, ladder,
+                                                                       monkeypatch):
+    """A return recorded while a long run is under way (after its snapshot) must not let
+    the run move the customer on the figures from before the return."""
+    from loyalty import figures as figures_db
+
+    default, silver = ladder
+    customer = CustomerFactory(shop=shop)
+    placed = order(customer, "1100.00", days_ago=1)  # qualifies for Silver (1000)
+    enter = figures_db.Snapshot.__enter__
+
+    def snapshot_then_return(self):
+        taken = enter(self)
+        shop_services.return_record(order=placed, value=Decimal("200.00"))  # now 900
+        return taken
+
+    monkeypatch.setattr(figures_db.Snapshot, "__enter__", snapshot_then_return)
+    summary = services.categories_recalculate(shop=shop)
+    assert summary.moved_up == 0
+    assert category_of(customer) == default
