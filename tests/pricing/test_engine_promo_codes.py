@@ -8,7 +8,6 @@ import pytest
 from pricing.engine import (
     AppliedDiscount,
     Cart,
-    CartLine,
     CategoryDiscount,
     CumulativeDiscount,
     CumulativeTier,
@@ -26,20 +25,9 @@ from pricing.engine import (
     ThresholdTier,
     quote,
 )
+from tests.pricing.builders import line
 
 TODAY = date(2025, 6, 1)
-
-
-def line(pid, price, quantity=1, minimum="0", **fields):
-    return CartLine(
-        product_id=pid,
-        sku=f"SKU-{pid}",
-        name=f"Product {pid}",
-        quantity=quantity,
-        unit_price=D(price),
-        minimum_price=D(minimum),
-        **fields,
-    )
 
 
 def cart(*lines, code="SPRING"):

@@ -7,7 +7,6 @@ from pricing.engine import (
     REASON_MESSAGES,
     AppliedDiscount,
     Cart,
-    CartLine,
     CategoryDiscount,
     CumulativeDiscount,
     CumulativeTier,
@@ -27,18 +26,7 @@ from pricing.engine import (
     ThresholdTier,
     quote,
 )
-
-
-def line(pid, price, quantity=1, minimum="0", **fields):
-    return CartLine(
-        product_id=pid,
-        sku=f"SKU-{pid}",
-        name=f"Product {pid}",
-        quantity=quantity,
-        unit_price=D(price),
-        minimum_price=D(minimum),
-        **fields,
-    )
+from tests.pricing.builders import line
 
 
 def cart(*lines):
