@@ -1,0 +1,362 @@
+"""Loading everything a quote needs, as ``pricing.engine`` dataclasses.
+
+One query, whatever the number of cart lines and configurations: a ``UNION ALL`` with one
+branch per table, returning
+
+- the customer's category percent, loyalty card percent and lifetime counted spend net of
+  returns (one aggregate compiled from shops.counting's definitions), when there is a customer;
+- the shop's enabled configurations for the client type, every kind, with their tiers (and the
+  threshold tiers' gifts);
+- the promo code entered, whatever its client type or state (so that the quote can say why it
+  does not apply), with its uses so far and the customer's;
+- the products' collections and quantity profile tiers.
+
+It is plain SQL, portable across PostgreSQL and SQLite, because building a dozen ORM querysets
+per quote cost more than the database and the engine together (bench/bench_pricing.py). Rows
+are converted here: SQLite hands back floats, ints and strings for decimals, booleans and
+dates. The service tests price the SPEC examples through it on both databases.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import DecimalField, Sum
+
+from loyalty.models import Program
+from shops.counting import COUNTED_ORDER, ORDER_NET_VALUE
+from shops.models import Order, Shop
+
+from . import engine
+from .models import EVERY_CUSTOMER, DiscountKind
+
+AMOUNT = DecimalField(max_digits=16, decimal_places=2)
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def engine_id(kind: str, pk: int) -> str:
+    """The id a configuration has in the engine: unique across kinds."""
+    return f"{kind}:{pk}"
+
+
+def parse_engine_id(discount_id: int | str) -> tuple[str, int]:
+    kind, pk = str(discount_id).split(":")
+    return kind, int(pk)
+
+
+# --- the customer -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerFacts:
+    lifetime_spend: Decimal
+    category_percent: Decimal | None
+    loyalty_card_percent: Decimal | None
+    segment_codes: frozenset[str]
+
+
+_SENTINEL = -4_242_424_242
+
+
+@functools.cache
+def _lifetime_spend_sql(vendor: str) -> tuple[str, list, int]:
+    """The lifetime counted spend of one customer, net of returns, as shops.counting defines
+    it: compiled from the ORM once per database vendor, to embed in the one query (SQL,
+    params, and where the customer id goes in the params)."""
+    spend = (
+        Order.objects.filter(COUNTED_ORDER, customer_id=_SENTINEL)
+        .order_by()
+        .values("customer")
+        .annotate(total=Sum(ORDER_NET_VALUE, output_field=AMOUNT))
+        .values("total")
+    )
+    sql, params = spend.query.get_compiler(connection=connection).as_sql()
+    params = list(params)
+    if params.count(_SENTINEL) != 1:  # pragma: no cover - a change in shops.counting
+        raise RuntimeError("cannot place the customer in the lifetime spend query")
+    return sql, params, params.index(_SENTINEL)
+
+
+def customer_segment_codes(customer_id: int) -> frozenset[str]:
+    """The segments the customer is in. Segments do not exist yet (the segments issue will
+    compute them here); until then only advantages without a segment code apply."""
+    return frozenset()
+
+
+# --- configurations, promo code and products: one query ---------------------------------------
+
+# Every branch has the columns of _TYPES; what ref, n*, d*, f*, t1 and dt* hold depends on
+# the branch (``grp``), see each branch and _build.
+(_CUSTOMER, _CUMULATIVE, _THRESHOLD, _GIFT, _QUANTITY, _OFFER, _CATEGORY, _CARD, _SEGMENT,
+ _CODE, _COLLECTION, _PROFILE) = range(1, 13)
+
+# PostgreSQL types a UNION pairwise from the left: this empty first branch types every column.
+_TYPES = """
+SELECT 0 AS grp, CAST(NULL AS BIGINT) AS id, CAST(NULL AS VARCHAR(200)) AS name,
+       CAST(NULL AS VARCHAR(16)) AS client_type, CAST(NULL AS BOOLEAN) AS enabled,
+       CAST(NULL AS VARCHAR(24)) AS stacking, CAST(NULL AS INTEGER) AS position,
+       CAST(NULL AS BIGINT) AS ref, CAST(NULL AS BIGINT) AS n1, CAST(NULL AS BIGINT) AS n2,
+       CAST(NULL AS BIGINT) AS n3, CAST(NULL AS BIGINT) AS n4,
+       CAST(NULL AS NUMERIC(14, 2)) AS d1, CAST(NULL AS NUMERIC(14, 2)) AS d2,
+       CAST(NULL AS NUMERIC(14, 2)) AS d3, CAST(NULL AS BOOLEAN) AS f1,
+       CAST(NULL AS BOOLEAN) AS f2, CAST(NULL AS VARCHAR(64)) AS t1,
+       CAST(NULL AS DATE) AS dt1, CAST(NULL AS DATE) AS dt2
+ WHERE 1 = 0
+"""
+# The branches, numbered by ``grp`` (the constants above). Configurations: the enabled ones
+# of the shop and client type (params: shop, client type, True), each with its tiers.
+_OWN = "WHERE d.shop_id = %s AND d.client_type = %s AND d.enabled = %s"
+_BRANCHES = (
+    # cumulative: ref = tier, d1 = from lifetime spend, d2 = percent
+    """
+SELECT 2, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
+       t.id, NULL, NULL, NULL, NULL, t.min_lifetime_spend, t.percent, NULL,
+       NULL, NULL, NULL, NULL, NULL
+  FROM pricing_cumulativediscount d
+  LEFT JOIN pricing_cumulativetier t ON t.discount_id = d.id """,
+    # threshold: ref = tier, n1 = bonus points, d1 = from goods value, d2 = percent
+    """
+SELECT 3, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
+       t.id, t.bonus_points, NULL, NULL, NULL, t.min_goods_value, t.percent, NULL,
+       NULL, NULL, NULL, NULL, NULL
+  FROM pricing_thresholddiscount d
+  LEFT JOIN pricing_thresholdtier t ON t.discount_id = d.id """,
+    # threshold tier gifts: ref = tier, n1 = product
+    """
+SELECT 4, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
+       t.id, g.product_id, NULL, NULL, NULL, t.min_goods_value, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL
+  FROM pricing_thresholddiscount d
+  JOIN pricing_thresholdtier t ON t.discount_id = d.id
+  JOIN pricing_thresholdtier_gifts g ON g.thresholdtier_id = t.id """,
+    # quantity
+    """
+SELECT 5, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM pricing_quantitydiscount d """,
+    # special offer: ref = collection, n1 = buy, n2 = get free
+    """
+SELECT 6, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
+       d.collection_id, d.buy_quantity, d.free_quantity, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL
+  FROM pricing_specialoffer d """,
+    # category
+    """
+SELECT 7, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM pricing_categorydiscount d """,
+    # loyalty card
+    """
+SELECT 8, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM pricing_loyaltycarddiscount d """,
+    # segment: ref = tier, n2 = applies with a code, d1 = from cart total, d2 = percent off,
+    # d3 = amount off, f1 = free shipping, f2 = earns points, t1 = segment code
+    """
+SELECT 9, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
+       t.id, NULL, CASE WHEN d.applies_with_promo_code THEN 1 ELSE 0 END, NULL, NULL,
+       t.min_cart_total, t.percent_off, t.amount_off, t.free_shipping, d.earns_points,
+       d.segment_code, NULL, NULL
+  FROM pricing_segmentadvantage d
+  LEFT JOIN pricing_segmenttier t ON t.advantage_id = d.id """,
+)
+# The promo code entered, any client type and state: the engine says why it does not apply.
+# n1, n2 = total and per-customer limits, n3 = uses so far, n4 = this customer's uses,
+# d1 = minimum order value, d2 = percent, d3 = amount, f1 = other discounts still apply.
+_CODE_BRANCH = """
+SELECT 10, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
+       NULL, d.usage_limit, d.usage_limit_per_customer, d.times_used,
+       (SELECT COUNT(*) FROM pricing_promocodeuse u
+         WHERE u.code_id = d.id AND u.customer_id = %s),
+       d.minimum_order_value, d.percent, d.amount, d.combinable, NULL, d.code,
+       d.valid_from, d.valid_until
+  FROM pricing_promocode d WHERE d.shop_id = %s AND UPPER(d.code) = UPPER(%s)"""
+# d1 = category percent (t1 its program), d2 = loyalty card percent, d3 = lifetime spend
+# ({spend}: the compiled aggregate).
+_CUSTOMER_BRANCH = """
+SELECT 1, c.id, NULL, c.client_type, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       k.discount_percent, card.percent, COALESCE(({spend}), 0), NULL, NULL, k.program,
+       NULL, NULL
+  FROM shops_customer c
+  LEFT JOIN loyalty_category k ON k.id = c.category_id
+  LEFT JOIN pricing_loyaltycard card ON card.customer_id = c.id
+ WHERE c.id = %s"""
+# The products' collections (ref) and quantity profile tiers (t1 = basis, d1 = from, d2 = %).
+_COLLECTION_BRANCH = """
+SELECT 11, pc.product_id, NULL, NULL, NULL, NULL, NULL, pc.collection_id,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM shops_product_collections pc WHERE pc.product_id IN ({ids})"""
+_PROFILE_BRANCH = """
+SELECT 12, pp.product_id, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, t.min_value, t.percent, NULL, NULL, NULL, p.basis, NULL, NULL
+  FROM pricing_quantityprofileproduct pp
+  JOIN pricing_quantityprofile p ON p.id = pp.profile_id
+  JOIN pricing_quantitytier t ON t.profile_id = p.id
+ WHERE pp.product_id IN ({ids})"""
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value) if isinstance(value, float) else value).quantize(CENT)
+
+
+def _date(value) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@dataclass
+class PricingData:
+    """Everything a quote reads, as engine inputs (``customer`` is None without one)."""
+
+    discounts: list[engine.Discount] = field(default_factory=list)
+    collections: dict[int, frozenset[int]] = field(default_factory=dict)
+    profiles: dict[int, engine.QuantityProfile] = field(default_factory=dict)
+    promo_code: engine.PromoCode | None = None
+    promo_code_uses_total: int = 0
+    promo_code_uses_by_customer: int = 0
+    customer: CustomerFacts | None = None
+
+
+def pricing_data(
+    *,
+    shop: Shop,
+    client_type: str,
+    product_ids: Iterable[int] = (),
+    promo_code: str | None = None,
+    customer_id: int | None = None,
+) -> PricingData:
+    """One query: the customer's figures (when ``customer_id`` is given), the shop's enabled
+    configurations for ``client_type`` (every kind, tiers in order), the promo code entered
+    (matched in any case; the client type's own first) and the products' collections and
+    quantity profiles."""
+    ids = sorted(set(product_ids))
+    parts, params = [_TYPES], []
+    if customer_id is not None:
+        spend_sql, spend_params, at = _lifetime_spend_sql(connection.vendor)
+        spend_params = list(spend_params)
+        spend_params[at] = customer_id
+        parts.append(_CUSTOMER_BRANCH.format(spend=spend_sql))
+        params += [*spend_params, customer_id]
+    for sql in _BRANCHES:
+        parts.append(sql + _OWN)
+        params += [shop.pk, client_type, True]
+    entered = (promo_code or "").strip()
+    if entered:
+        parts.append(_CODE_BRANCH)
+        params += [customer_id, shop.pk, entered]
+    if ids:
+        placeholders = ", ".join(["%s"] * len(ids))  # placeholders only: values are params
+        parts.append(_COLLECTION_BRANCH.format(ids=placeholders))
+        parts.append(_PROFILE_BRANCH.format(ids=placeholders))
+        params += ids + ids
+    sql = "\nUNION ALL".join(parts) + "\nORDER BY grp, position, id, d1, ref, n1"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return _build(rows, client_type)
+
+
+def _build(rows: list[tuple], client_type: str) -> PricingData:
+    data = PricingData()
+    heads: dict[tuple[int, int], dict] = {}
+    tiers: dict[tuple[int, int], list] = defaultdict(list)
+    gifts: dict[int, list[int]] = defaultdict(list)
+    collections: dict[int, set[int]] = defaultdict(set)
+    profile_basis: dict[int, str] = {}
+    profile_tiers: dict[int, list[engine.QuantityTier]] = defaultdict(list)
+    codes = []
+    for row in rows:
+        (grp, pk, name, row_client_type, enabled, stacking, position, ref, n1, n2, n3, n4,
+         d1, d2, d3, f1, f2, t1, dt1, dt2) = row
+        if grp == _CUSTOMER:
+            data.customer = CustomerFacts(
+                lifetime_spend=_decimal(d3),
+                category_percent=_decimal(d1) if t1 == Program.DISCOUNT else None,
+                loyalty_card_percent=_decimal(d2),
+                segment_codes=customer_segment_codes(pk),
+            )
+            continue
+        if grp == _COLLECTION:
+            collections[pk].add(ref)
+            continue
+        if grp == _PROFILE:
+            profile_basis[pk] = t1
+            profile_tiers[pk].append(engine.QuantityTier(_decimal(d1), _decimal(d2)))
+            continue
+        if grp == _GIFT:
+            gifts[ref].append(n1)
+            continue
+        common = {"name": name, "client_type": row_client_type, "enabled": bool(enabled),
+                  "stacking": stacking, "position": position}
+        if grp == _CODE:
+            codes.append((row_client_type != client_type, pk, common, row))
+            continue
+        key = (grp, pk)
+        if key not in heads:
+            heads[key] = {"common": common, "ref": ref, "n1": n1, "n2": n2, "f2": f2, "t1": t1}
+        if grp in (_CUMULATIVE, _THRESHOLD, _SEGMENT) and ref is not None:
+            tiers[key].append((ref, n1, _decimal(d1), _decimal(d2), _decimal(d3), f1))
+
+    for (grp, pk), head in heads.items():
+        data.discounts.append(_discount(grp, pk, head, tiers[(grp, pk)], gifts))
+    if codes:
+        _, pk, common, row = min(codes, key=lambda c: (c[0], c[1]))
+        (*_, n1, n2, n3, n4, d1, d2, d3, f1, _f2, t1, dt1, dt2) = row
+        data.promo_code = engine.PromoCode(
+            id=engine_id(DiscountKind.PROMO_CODE, pk), **common, code=t1,
+            percent=_decimal(d2), amount=_decimal(d3), valid_from=_date(dt1),
+            valid_until=_date(dt2), usage_limit=n1, usage_limit_per_customer=n2,
+            minimum_order_value=_decimal(d1), combinable=bool(f1),
+        )
+        data.promo_code_uses_total, data.promo_code_uses_by_customer = n3, n4
+    data.collections = {pk: frozenset(c) for pk, c in collections.items()}
+    data.profiles = {
+        pk: engine.QuantityProfile(engine.QuantityBasis(basis), tuple(profile_tiers[pk]))
+        for pk, basis in profile_basis.items()
+    }
+    return data
+
+
+def _discount(grp: int, pk: int, head: dict, tiers: list, gifts: dict) -> engine.Discount:
+    common = head["common"]
+    if grp == _CUMULATIVE:
+        return engine.CumulativeDiscount(
+            id=engine_id(DiscountKind.CUMULATIVE, pk), **common,
+            tiers=tuple(engine.CumulativeTier(d1, d2) for _, _, d1, d2, _, _ in tiers),
+        )
+    if grp == _THRESHOLD:
+        return engine.ThresholdDiscount(
+            id=engine_id(DiscountKind.THRESHOLD, pk), **common,
+            tiers=tuple(
+                engine.ThresholdTier(d1, d2, n1, tuple(gifts.get(tier_id, ())))
+                for tier_id, n1, d1, d2, _, _ in tiers
+            ),
+        )
+    if grp == _SEGMENT:
+        return engine.SegmentAdvantage(
+            id=engine_id(DiscountKind.SEGMENT, pk), **common,
+            segment_id=head["t1"] or EVERY_CUSTOMER, earns_points=bool(head["f2"]),
+            applies_with_promo_code=bool(head["n2"]),
+            tiers=tuple(engine.SegmentTier(d1, d3, d2, bool(f1))
+                        for _, _, d1, d2, d3, f1 in tiers),
+        )
+    if grp == _OFFER:
+        return engine.SpecialOffer(
+            id=engine_id(DiscountKind.SPECIAL_OFFER, pk), **common,
+            collection=head["ref"], buy_quantity=head["n1"], free_quantity=head["n2"],
+        )
+    kinds = {
+        _QUANTITY: (DiscountKind.QUANTITY, engine.QuantityDiscount),
+        _CATEGORY: (DiscountKind.CATEGORY, engine.CategoryDiscount),
+        _CARD: (DiscountKind.LOYALTY_CARD, engine.LoyaltyCardDiscount),
+    }
+    kind, dataclass_ = kinds[grp]
+    return dataclass_(id=engine_id(kind, pk), **common)
