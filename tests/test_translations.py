@@ -1,10 +1,13 @@
 """Every user-facing string is translated in all four catalogues (English is the source).
 
-Strings are re-extracted from the code into a temporary copy of `locale/`, so a string
-added to the code but not yet to the catalogues fails here too, not only an empty or fuzzy
-entry.
+Strings are re-extracted from a temporary copy of the source tree into its copy of
+`locale/`, so a string added to the code but not yet to the catalogues fails here too, not
+only an empty or fuzzy entry. (makemessages files every string under the `locale/` whose
+parent directory contains the source file, so it must run in the copy: run in place, it
+would rewrite the real catalogues and check an untouched copy.)
 """
 
+import os
 import shutil
 from pathlib import Path
 
@@ -17,18 +20,41 @@ from django.test import override_settings
 LANGUAGES = ("pl", "uk", "ru", "fr")
 ROOT = Path(settings.BASE_DIR)
 IGNORE = [".venv", "var", "bench", "tests", "*.egg-info", "node_modules"]
+NOT_SOURCE = shutil.ignore_patterns(
+    ".venv", "var", ".git", "*.egg-info", "__pycache__", ".hypothesis", ".pytest_cache",
+    ".ruff_cache", "*.mo", "bench", "tests",
+)
+
+
+def real_catalogues() -> dict[str, bytes]:
+    return {lang: (ROOT / "locale" / lang / "LC_MESSAGES" / "django.po").read_bytes()
+            for lang in LANGUAGES}
 
 
 @pytest.fixture(scope="module")
-def extracted(tmp_path_factory, django_db_blocker):
-    target = tmp_path_factory.mktemp("locale")
-    shutil.copytree(ROOT / "locale", target, dirs_exist_ok=True)
-    with override_settings(LOCALE_PATHS=[target]):
-        call_command(
-            "makemessages", locale=list(LANGUAGES), ignore_patterns=IGNORE, no_obsolete=True,
-            verbosity=0,
-        )
-    return target
+def before_extraction():
+    return real_catalogues()
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory, before_extraction):
+    copy = tmp_path_factory.mktemp("source") / "tree"
+    shutil.copytree(ROOT, copy, ignore=NOT_SOURCE)
+    here = os.getcwd()
+    os.chdir(copy)
+    try:
+        with override_settings(LOCALE_PATHS=[copy / "locale"]):
+            call_command(
+                "makemessages", locale=list(LANGUAGES), ignore_patterns=IGNORE,
+                no_obsolete=True, verbosity=0,
+            )
+    finally:
+        os.chdir(here)
+    return copy / "locale"
+
+
+def test_extraction_leaves_the_real_catalogues_alone(extracted, before_extraction):
+    assert real_catalogues() == before_extraction
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
