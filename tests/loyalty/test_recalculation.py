@@ -200,7 +200,7 @@ def test_failed_run_is_marked_failed_with_the_error(shop, ladder, monkeypatch):
     assert run.status == "failed" and "database went away" in run.error
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_runs_write_each_move_once(on_postgres):
     shop = ShopFactory(code="pl")
     for _ in range(40):  # before the categories exist, so no per-order recalculation moves them

@@ -8,6 +8,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.db import connection
 from django_celery_beat.models import PeriodicTask
+from kombu import pools
 
 from config.celery import app
 from shops.models import Customer
@@ -17,9 +18,11 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 
 
 def drop_connections():
-    """Forget pooled broker connections so the next ones use the current broker_url."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Forget pooled broker connections so the next ones use the current broker_url.
+
+    kombu keeps pools in a global registry keyed by broker: closing one there would leave
+    a closed pool for every later task on that broker, so the registry is reset instead."""
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
@@ -39,7 +42,7 @@ def redis_worker():
         drop_connections()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_scheduled_recalculation_runs_on_a_real_worker(redis_worker):
     shop = ShopFactory(code="pl")
     customer = CustomerFactory(shop=shop)

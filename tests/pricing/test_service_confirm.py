@@ -166,7 +166,7 @@ def test_amounts_are_money_in_the_shops_currency(shop, customer):
     assert quote.discount_total == Money(D("15.00"), "PLN")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_checkouts_cannot_both_take_the_last_use(on_postgres):
     shop = ShopFactory(code="pl", currency="PLN")
     PromoCodeFactory(shop=shop, code="LAST", usage_limit=3, times_used=2)
