@@ -101,11 +101,6 @@ def test_zero_threshold_holds_for_everyone_and_empty_rule_for_no_one():
     assert decide(Figures(customer_id=1, category_id=1), ladder, TODAY).to_id == 2
 
 
-def test_hidden_or_not_categories_move_alike():
-    # Visibility only changes what the customer is shown and told; movement is the same.
-    assert decide(fig("1000"), LADDER, TODAY).to_id == 2
-
-
 def test_rules_are_ored_conditions_are_anded():
     retail = ConditionSpec(kind="client_type", client_type="retail")
     two = cat(2, 2, [retail, spend(30, "100")], [ConditionSpec(kind="delivery_city", text="Paris")])

@@ -256,3 +256,18 @@ def test_an_order_change_after_the_snapshot_is_decided_on_fresh_figures(shop, la
     summary = services.categories_recalculate(shop=shop)
     assert summary.moved_up == 0
     assert category_of(customer) == default
+
+
+def test_hidden_category_moves_customers_by_its_rules_like_any_other(shop, ladder):
+    """Visibility changes what customers are shown and told, never how they move."""
+    default, silver = ladder
+    watchlist = CategoryFactory(shop=shop, name="Watchlist", rank=3, visible_to_customer=False)
+    add_rule(watchlist, {"kind": "window_orders", "days": 30, "count": 3})
+    frequent = CustomerFactory(shop=shop)
+    for _ in range(3):
+        order(frequent, "10.00", days_ago=2)
+    summary = services.categories_recalculate(shop=shop)
+    assert summary.moved_up == 1
+    assert category_of(frequent) == watchlist
+    change = CategoryChange.objects.get(customer=frequent, to_category=watchlist)
+    assert change.figures == {"window_orders_30d": 3}
