@@ -1,3 +1,5 @@
+from operator import attrgetter
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,8 +26,8 @@ class PreviewMixin:
     """A "preview" button: saves the form as edited inside a transaction that is rolled
     back, runs a dry recalculation on that state, and shows the result. Nothing is kept."""
 
-    def shop_of(self, obj):
-        raise NotImplementedError
+    #: Where the shop of the edited object is, as an attribute path.
+    preview_shop = "shop"
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "show_preview": True}
@@ -39,7 +41,7 @@ class PreviewMixin:
             obj = self.model.objects.get(pk=object_id) if object_id else (
                 self.model.objects.order_by("-pk").first()
             )
-            shop = self.shop_of(obj)
+            shop = attrgetter(self.preview_shop)(obj)
             summary = services.categories_recalculate(shop=shop, dry_run=True)
             sample = _sample_rows(summary.sample)
             transaction.set_rollback(True)
@@ -125,9 +127,6 @@ class CategoryAdmin(PreviewMixin, TabbedTranslationAdmin):
     search_fields = ("name",)
     change_form_template = "admin/loyalty/change_form_preview.html"
 
-    def shop_of(self, obj):
-        return obj.shop
-
     def get_search_fields(self, request):
         from modeltranslation.utils import get_translation_fields
         return tuple(get_translation_fields("name"))
@@ -180,9 +179,7 @@ class RuleAdmin(PreviewMixin, admin.ModelAdmin):
     search_fields = ("name",)
     autocomplete_fields = ("category",)
     change_form_template = "admin/loyalty/change_form_preview.html"
-
-    def shop_of(self, obj):
-        return obj.category.shop
+    preview_shop = "category.shop"
 
     @admin.display(description=gettext_lazy("shop"))
     def shop(self, rule):
