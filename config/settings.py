@@ -37,7 +37,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "djmoney",
     "django_celery_beat",
-    "import_export",
     "shops",
     "loyalty",
     "pricing",
