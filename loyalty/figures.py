@@ -29,9 +29,7 @@ from django.db.models import (
     Max,
     Q,
     Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -44,7 +42,6 @@ from .decide import Ladder
 
 DECIMAL = DecimalField(max_digits=16, decimal_places=2)
 CENT = Decimal("0.01")
-ZERO_SUM = Value(ZERO, output_field=DECIMAL)
 
 
 def money(value) -> Decimal:
@@ -64,6 +61,34 @@ def _end(shop: Shop, as_of: date) -> datetime:
     return local_midnight(shop, as_of + timedelta(days=1))
 
 
+def _aggregates(shop: Shop, needs: Needs, as_of: date, *, via: str = "") -> dict:
+    """Every figure `needs` asks for, as aggregates over counted orders reached through
+    `via` ("" from Order itself, "w__" through a relation), named as in _figure_columns.
+    Customers without orders get NULLs; _build reads them as zero."""
+    placed = f"{via}placed_at"
+    net = ExpressionWrapper(
+        F(f"{via}goods_total") - F(f"{via}returned_total"), output_field=DECIMAL
+    )
+
+    def inside(days: int) -> Q:
+        return Q(**{f"{placed}__gte": window_start(shop, as_of, days)})
+
+    aggs = {}
+    for days in needs.spend_windows:
+        aggs[f"spend_{days}"] = Sum(net, filter=inside(days))
+    for days in needs.order_windows:
+        aggs[f"orders_{days}"] = Count(f"{via}pk", filter=inside(days))
+    for days in needs.largest_windows:
+        aggs[f"largest_{days}"] = Max(net, filter=inside(days))
+    if needs.lifetime:
+        aggs["lifetime"] = Sum(net)
+    if needs.largest_ever:
+        aggs["largest_ever"] = Max(net)
+    if needs.last_order:
+        aggs["last_placed_at"] = Max(placed)
+    return aggs
+
+
 def _with_figures(customers, shop: Shop, needs: Needs, as_of: date):
     """Annotate a Customer queryset with the figures `needs` asks for (names f_*)."""
     if not needs.orders_at_all:
@@ -73,24 +98,8 @@ def _with_figures(customers, shop: Shop, needs: Needs, as_of: date):
     if needs.oldest_window is not None:
         joined &= Q(orders__placed_at__gte=window_start(shop, as_of, needs.oldest_window))
     customers = customers.annotate(w=FilteredRelation("orders", condition=joined))
-    net = ExpressionWrapper(F("w__goods_total") - F("w__returned_total"), output_field=DECIMAL)
-    aggs = {}
-    for days in needs.spend_windows:
-        inside = Q(w__placed_at__gte=window_start(shop, as_of, days))
-        aggs[f"f_spend_{days}"] = Coalesce(Sum(net, filter=inside), ZERO_SUM)
-    for days in needs.order_windows:
-        inside = Q(w__placed_at__gte=window_start(shop, as_of, days))
-        aggs[f"f_orders_{days}"] = Count("w__pk", filter=inside)
-    for days in needs.largest_windows:
-        inside = Q(w__placed_at__gte=window_start(shop, as_of, days))
-        aggs[f"f_largest_{days}"] = Coalesce(Max(net, filter=inside), ZERO_SUM)
-    if needs.lifetime:
-        aggs["f_lifetime"] = Coalesce(Sum(net), ZERO_SUM)
-    if needs.largest_ever:
-        aggs["f_largest_ever"] = Coalesce(Max(net), ZERO_SUM)
-    if needs.last_order:
-        aggs["f_last_placed_at"] = Max("w__placed_at")
-    return customers.annotate(**aggs)
+    aggs = _aggregates(shop, needs, as_of, via="w__")
+    return customers.annotate(**{f"f_{name}": agg for name, agg in aggs.items()})
 
 
 def next_batch(shop: Shop, after_id: int, size: int) -> tuple[int, int, int] | None:
@@ -113,23 +122,7 @@ def _order_figures(shop: Shop, needs: Needs, as_of: date):
     orders = Order.objects.filter(COUNTED_ORDER, shop=shop, placed_at__lt=_end(shop, as_of))
     if needs.oldest_window is not None:
         orders = orders.filter(placed_at__gte=window_start(shop, as_of, needs.oldest_window))
-    net = ExpressionWrapper(F("goods_total") - F("returned_total"), output_field=DECIMAL)
-    aggs = {}
-    for days in needs.spend_windows:
-        inside = Q(placed_at__gte=window_start(shop, as_of, days))
-        aggs[f"spend_{days}"] = Sum(net, filter=inside)
-    for days in needs.order_windows:
-        inside = Q(placed_at__gte=window_start(shop, as_of, days))
-        aggs[f"orders_{days}"] = Count("pk", filter=inside)
-    for days in needs.largest_windows:
-        inside = Q(placed_at__gte=window_start(shop, as_of, days))
-        aggs[f"largest_{days}"] = Max(net, filter=inside)
-    if needs.lifetime:
-        aggs["lifetime"] = Sum(net)
-    if needs.largest_ever:
-        aggs["largest_ever"] = Max(net)
-    if needs.last_order:
-        aggs["last_placed_at"] = Max("placed_at")
+    aggs = _aggregates(shop, needs, as_of)
     return orders.values("customer_id").annotate(**aggs).order_by()
 
 
