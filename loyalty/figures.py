@@ -131,15 +131,22 @@ FRESHNESS_MARGIN = timedelta(minutes=5)
 
 
 class Snapshot:
-    """A temporary table of one shop's figures for the length of a recalculation."""
+    """A temporary table of one shop's figures for the length of a recalculation, and the
+    ladder compiled to SQL over it. Without a ladder that compiles (or with none given)
+    no table is made and `changing` answers None: every customer must be examined."""
 
-    def __init__(self, shop: Shop, needs: Needs, as_of: date):
+    def __init__(self, shop: Shop, needs: Needs, as_of: date, ladder: Ladder | None):
         self.shop, self.as_of = shop, as_of
         self.table = f"loyalty_figures_{shop.pk}"
         self.has_orders = needs.orders_at_all
         self._needs = needs
+        self.target = None if ladder is None else prefilter.target_sql(
+            ladder, lambda days: local_midnight(shop, as_of - timedelta(days=days - 1))
+        )
 
     def __enter__(self) -> Snapshot:
+        if self.target is None:
+            return self
         # A change committed just after the snapshot may carry a slightly earlier
         # timestamp (taken inside its transaction): a margin covers such transactions.
         self.fresh_since = timezone.now() - FRESHNESS_MARGIN
@@ -157,20 +164,19 @@ class Snapshot:
         return self
 
     def __exit__(self, *exc) -> None:
+        if self.target is None:
+            return
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
 
-    def changing(self, ladder: Ladder, lo: int, hi: int) -> tuple[list[Figures], list[int]] | None:
+    def changing(self, lo: int, hi: int) -> tuple[list[Figures], list[int]] | None:
         """Customers in (lo, hi] whose category the ladder would change, with their figures
         from the snapshot, and the ids among them whose orders changed since the snapshot
         (to be read afresh). None if the ladder cannot be compiled to SQL."""
-        as_of, shop = self.as_of, self.shop
-        target = prefilter.target_sql(
-            ladder, lambda days: local_midnight(shop, as_of - timedelta(days=days - 1))
-        )
-        if target is None:
+        if self.target is None:
             return None
-        case, params = target
+        shop = self.shop
+        case, params = self.target
         columns = ", ".join(
             [f"c.{name if name != 'pk' else 'id'}" for name in CUSTOMER_COLUMNS]
             + [f"f.{name}" for name in _figure_columns(self._needs)]

@@ -197,11 +197,13 @@ def categories_recalculate(
     summary = Summary()
     after = 0
     try:
-        with figures_db.Snapshot(shop, needs, as_of) as snapshot:
+        with figures_db.Snapshot(
+            shop, needs, as_of, ladder if prefilter else None
+        ) as snapshot:
             while (batch := figures_db.next_batch(shop, after, batch_size)) is not None:
                 last, examined, locked = batch
                 with transaction.atomic():
-                    changing = snapshot.changing(ladder, after, last) if prefilter else None
+                    changing = snapshot.changing(after, last)
                     if changing is None:
                         figures = figures_db.load(shop, needs, as_of, id_range=(after, last))
                     else:  # only the customers who may move; re-read those whose orders

@@ -271,3 +271,31 @@ def test_hidden_category_moves_customers_by_its_rules_like_any_other(shop, ladde
     assert category_of(frequent) == watchlist
     change = CategoryChange.objects.get(customer=frequent, to_category=watchlist)
     assert change.figures == {"window_orders_30d": 3}
+
+
+def test_purchase_shipping_and_city_rules_run_without_the_sql_prefilter(shop, ladder):
+    """These conditions are not compiled to SQL: the run reads every customer's figures."""
+    from tests.factories import ProductFactory
+
+    default, silver = ladder
+    sneakers = ProductFactory(shop=shop, sku="SNEAKERS")
+    fans = CategoryFactory(shop=shop, name="Sneaker fans", rank=3)
+    add_rule(fans, {"kind": "bought_product", "product": sneakers},
+             {"kind": "shipping_method_used", "text": "dpd", "count": 2})
+    parisians = CategoryFactory(shop=shop, name="Paris", rank=4)
+    add_rule(parisians, {"kind": "delivery_city", "text": "Paris"})
+
+    fan = CustomerFactory(shop=shop)
+    order(fan, "20.00", product=sneakers, shipping_method="dpd")
+    order(fan, "20.00", shipping_method="dpd")
+    once = CustomerFactory(shop=shop)  # bought them, but used dpd only once
+    order(once, "20.00", product=sneakers, shipping_method="dpd")
+    unpaid = CustomerFactory(shop=shop)  # an unpaid order does not count as bought
+    order(unpaid, "20.00", product=sneakers, shipping_method="dpd", paid=False)
+    order(unpaid, "20.00", shipping_method="dpd")
+    parisian = CustomerFactory(shop=shop, city=" paris ")
+
+    summary = services.categories_recalculate(shop=shop)
+    assert summary.examined == 4
+    assert [category_of(c) for c in (fan, once, unpaid, parisian)] == [
+        fans, default, default, parisians]
