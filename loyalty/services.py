@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from shops.models import Customer, Shop
 
+from . import events, selectors
 from . import figures as figures_db
-from . import selectors
 from .conditions import needs_of
 from .decide import DOWN, UP, Decision, Ladder, decide
 from .models import Category, CategoryChange, ChangeReason, RecalculationRun, RunStatus
@@ -85,7 +85,7 @@ def _apply(shop: Shop, decisions: list[Decision], *, when) -> list[Decision]:
         by_target.setdefault(d.to_id, []).append(d.customer_id)
     for to_id, ids in by_target.items():
         Customer.objects.filter(pk__in=ids).update(category_id=to_id)
-    CategoryChange.objects.bulk_create(
+    changes = CategoryChange.objects.bulk_create(
         CategoryChange(
             shop=shop, customer_id=d.customer_id, from_category_id=d.from_id,
             to_category_id=d.to_id, changed_at=when, reason=_reason(d), direction=d.direction,
@@ -93,7 +93,12 @@ def _apply(shop: Shop, decisions: list[Decision], *, when) -> list[Decision]:
         )
         for d in applied
     )
+    _announce(shop.pk, [c.pk for c in changes])
     return applied
+
+
+def _announce(shop_id: int, change_ids: list[int]) -> None:
+    events.categories_changed(events.CategoriesChanged(shop_id, tuple(change_ids)))
 
 
 _APPLY_SQL = """
@@ -114,7 +119,7 @@ INSERT INTO {change} (shop_id, customer_id, from_category_id, to_category_id, ch
 SELECT %(shop)s, m.customer_id, m.from_id, m.to_id, %(when)s, m.reason, m.direction,
        m.rule_id, m.figures::jsonb, ''
   FROM moves m JOIN moved ON moved.id = m.customer_id
-RETURNING customer_id
+RETURNING customer_id, id
 """
 
 
@@ -135,7 +140,9 @@ def _apply_postgresql(shop: Shop, moves: list[Decision], *, when) -> list[Decisi
             "figures": [json.dumps(d.figures or {}) for d in moves],
             "shop": shop.pk, "when": when,
         })
-        applied = {row[0] for row in cursor.fetchall()}
+        rows = cursor.fetchall()
+    applied = {customer_id for customer_id, _change_id in rows}
+    _announce(shop.pk, [change_id for _customer_id, change_id in rows])
     return [d for d in moves if d.customer_id in applied]
 
 
@@ -275,11 +282,13 @@ def customer_move(
     old = customer.category
     customer.category = category
     customer.save(update_fields=["category"])
-    return CategoryChange.objects.create(
+    change = CategoryChange.objects.create(
         shop_id=customer.shop_id, customer=customer, from_category=old, to_category=category,
         reason=ChangeReason.MANUAL, direction=_direction(old, category), staff_user=staff_user,
         note=note,
     )
+    _announce(customer.shop_id, [change.pk])
+    return change
 
 
 @transaction.atomic
@@ -307,7 +316,9 @@ def customer_place_in_default(*, customer_id: int) -> CategoryChange | None:
         return None
     customer.category = default
     customer.save(update_fields=["category"])
-    return CategoryChange.objects.create(
+    change = CategoryChange.objects.create(
         shop_id=customer.shop_id, customer=customer, to_category=default,
         reason=ChangeReason.REGISTERED, direction=UP,
     )
+    _announce(customer.shop_id, [change.pk])
+    return change

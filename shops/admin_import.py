@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from . import importing
 from .models import Shop
+from .scoping import shops_for
 
 _SALT = "shops.admin_import"
 #: How long a preview stays confirmable, in seconds.
@@ -30,12 +30,6 @@ PERMISSIONS = {
     importing.ImportKind.ORDERS: ("shops.add_order", "shops.change_order"),
     importing.ImportKind.RETURNS: ("shops.add_return",),
 }
-
-
-def shops_for(user) -> QuerySet[Shop]:
-    """The shops a staff user may import into."""
-    # Staff users are bound to shops (SPEC section 8); narrow this when that binding exists.
-    return Shop.objects.all()
 
 
 class ImportForm(forms.Form):
