@@ -98,6 +98,8 @@ class ConditionKind(models.TextChoices):
         "shipping_method_used", _("Has used the shipping method at least K times")
     )
     DELIVERY_CITY = "delivery_city", _("Delivery city is")
+    POINTS_EARNED = "points_earned", _("Bonus points earned in the last N days")
+    POINTS_BALANCE = "points_balance", _("Current bonus points balance")
 
 
 class Operator(models.TextChoices):
@@ -247,3 +249,17 @@ class RecalculationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shop_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+# Bonus points and programs live in their own module (see its docstring).
+from .models_points import (  # noqa: E402, F401
+    BonusProgram,
+    BonusTier,
+    DiscountProgram,
+    DiscountTier,
+    OrderPointsTerms,
+    PointsAccount,
+    PointsEntry,
+    PointsKind,
+    PointsPolicy,
+)
