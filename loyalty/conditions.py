@@ -12,6 +12,9 @@ Contract
 - A customer without counted orders has no "days since": `>= N` holds, `< N` does not.
 - `needs_of(categories)` lists the figures a set of rules needs, so the database computes
   nothing else.
+- Points: "points earned in the last N days" is the sum of the earned, corrected and
+  reversed ledger entries dated inside the window (net of reversals recorded in it); "balance"
+  is the current balance, whatever `as_of`. Both compare whole points in `count`.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ BOUGHT_PRODUCT = "bought_product"
 BOUGHT_COLLECTION = "bought_collection"
 SHIPPING_METHOD_USED = "shipping_method_used"
 DELIVERY_CITY = "delivery_city"
+POINTS_EARNED = "points_earned"
+POINTS_BALANCE = "points_balance"
 
 GTE, LT = "gte", "lt"
 ZERO = Decimal(0)
@@ -85,6 +90,8 @@ class Figures:
     products: frozenset[int] = frozenset()
     collections: frozenset[int] = frozenset()
     shipping_counts: dict[str, int] = field(default_factory=dict)
+    points_earned: dict[int, int] = field(default_factory=dict)
+    points_balance: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +107,8 @@ class Needs:
     products: frozenset[int] = frozenset()
     collections: frozenset[int] = frozenset()
     shipping_methods: frozenset[str] = frozenset()
+    points_windows: frozenset[int] = frozenset()
+    points_balance: bool = False
 
     @property
     def orders_at_all(self) -> bool:
@@ -121,6 +130,7 @@ def needs_of(categories) -> Needs:
     spend, orders, largest = set(), set(), set()
     lifetime = largest_ever = last = False
     products, collections, methods = set(), set(), set()
+    points_windows, points_balance = set(), False
     for category in categories:
         for rule in category.rules:
             for c in rule.conditions:
@@ -143,9 +153,14 @@ def needs_of(categories) -> Needs:
                     collections.add(c.collection_id)
                 elif c.kind == SHIPPING_METHOD_USED and c.text:
                     methods.add(c.text)
+                elif c.kind == POINTS_EARNED:
+                    points_windows.add(c.days)
+                elif c.kind == POINTS_BALANCE:
+                    points_balance = True
     return Needs(
         frozenset(spend), frozenset(orders), frozenset(largest), lifetime, largest_ever, last,
         frozenset(products), frozenset(collections), frozenset(methods),
+        points_windows=frozenset(points_windows), points_balance=points_balance,
     )
 
 
@@ -173,6 +188,10 @@ def measure(c: ConditionSpec, f: Figures, as_of: date):
         return f.shipping_counts.get(c.text, 0)
     if kind == DELIVERY_CITY:
         return f.city
+    if kind == POINTS_EARNED:
+        return f.points_earned.get(c.days, 0)
+    if kind == POINTS_BALANCE:
+        return f.points_balance
     raise ValueError(f"unknown condition kind {kind!r}")
 
 
@@ -186,7 +205,7 @@ def holds(c: ConditionSpec, value) -> bool:
         return _compare(value, c.operator, c.amount or ZERO)
     if kind == LARGEST_ORDER:
         return value >= (c.amount or ZERO)
-    if kind == WINDOW_ORDERS:
+    if kind in (WINDOW_ORDERS, POINTS_EARNED, POINTS_BALANCE):
         return _compare(value, c.operator, c.count or 0)
     if kind == DAYS_SINCE_LAST_ORDER:
         if value is None:
@@ -205,7 +224,7 @@ def wanted(c: ConditionSpec):
     """The threshold or value a condition asks for, for explanations."""
     if c.kind in (WINDOW_SPEND, LIFETIME_SPEND, LARGEST_ORDER):
         return c.amount or ZERO
-    if c.kind in (WINDOW_ORDERS, DAYS_SINCE_LAST_ORDER):
+    if c.kind in (WINDOW_ORDERS, DAYS_SINCE_LAST_ORDER, POINTS_EARNED, POINTS_BALANCE):
         return c.count or 0
     if c.kind == SHIPPING_METHOD_USED:
         return c.count or 1
@@ -287,7 +306,7 @@ def compile_rule(rule: RuleSpec, as_of: date):
 
 def label(c: ConditionSpec) -> str:
     """A stable key for a condition's figure in history rows, e.g. "window_spend_60d"."""
-    if c.days and c.kind in (WINDOW_SPEND, WINDOW_ORDERS, LARGEST_ORDER):
+    if c.days and c.kind in (WINDOW_SPEND, WINDOW_ORDERS, LARGEST_ORDER, POINTS_EARNED):
         return f"{c.kind}_{c.days}d"
     if c.kind == SHIPPING_METHOD_USED:
         return f"{c.kind}_{c.text}"

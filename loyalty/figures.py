@@ -39,6 +39,7 @@ from shops.models import Customer, Order, OrderLine, Shop
 from . import prefilter
 from .conditions import ZERO, Figures, Needs
 from .decide import Ladder
+from .models import PointsAccount, PointsEntry, PointsKind
 
 DECIMAL = DecimalField(max_digits=16, decimal_places=2)
 CENT = Decimal("0.01")
@@ -278,7 +279,32 @@ def load(
     if figures and (needs.products or needs.collections or needs.shipping_methods):
         by_id = {f.customer_id: f for f in figures}
         _load_purchases(shop, needs, as_of, by_id)
+    if figures and (needs.points_windows or needs.points_balance):
+        _load_points(shop, needs, as_of, {f.customer_id: f for f in figures})
     return figures
+
+
+def _load_points(shop: Shop, needs: Needs, as_of: date, by_id: dict[int, Figures]) -> None:
+    """Balances (one join) and points earned per window (one grouped query on the ledger)."""
+    ids = list(by_id)
+    if needs.points_balance:
+        for customer_id, balance in PointsAccount.objects.filter(
+            customer_id__in=ids
+        ).values_list("customer_id", "balance"):
+            by_id[customer_id].points_balance = balance
+    if needs.points_windows:
+        windows = sorted(needs.points_windows)
+        aggs = {f"w{d}": Sum("points", filter=Q(created_at__gte=window_start(shop, as_of, d)))
+                for d in windows}
+        rows = (
+            PointsEntry.objects.filter(
+                customer_id__in=ids, created_at__lt=_end(shop, as_of),
+                created_at__gte=window_start(shop, as_of, windows[-1]),
+                kind__in=(PointsKind.EARNED, PointsKind.CORRECTED, PointsKind.REVERSED),
+            ).values("customer_id").annotate(**aggs).order_by()
+        )
+        for row in rows:
+            by_id[row["customer_id"]].points_earned = {d: row[f"w{d}"] or 0 for d in windows}
 
 
 def _load_purchases(shop: Shop, needs: Needs, as_of: date, by_id: dict[int, Figures]) -> None:

@@ -17,9 +17,14 @@ REQUIRED = {
     c.BOUGHT_COLLECTION: ("collection",),
     c.SHIPPING_METHOD_USED: ("text", "count"),
     c.DELIVERY_CITY: ("text",),
+    c.POINTS_EARNED: ("days", "count"),
+    c.POINTS_BALANCE: ("count",),
 }
 #: Kinds whose operator may be "<"; the others always mean ">=" or "is".
-TWO_WAY = {c.WINDOW_SPEND, c.WINDOW_ORDERS, c.LIFETIME_SPEND, c.DAYS_SINCE_LAST_ORDER}
+TWO_WAY = {
+    c.WINDOW_SPEND, c.WINDOW_ORDERS, c.LIFETIME_SPEND, c.DAYS_SINCE_LAST_ORDER, c.POINTS_EARNED,
+    c.POINTS_BALANCE,
+}
 
 
 def condition_errors(
