@@ -4,7 +4,8 @@ from celery import shared_task
 
 from shops.models import Shop
 
-from . import services
+from . import points, services
+from .models import PointsPolicy
 
 
 @shared_task(acks_late=True)
@@ -30,3 +31,20 @@ def recalculate_all_shops() -> list[int]:
 def recalculate_customer(customer_id: int) -> int | None:
     decision = services.customer_recalculate(customer_id=customer_id)
     return decision.to_id if decision else None
+
+
+@shared_task(acks_late=True)
+def expire_points_shop(shop_id: int) -> int:
+    return points.points_expire(shop=Shop.objects.get(pk=shop_id))
+
+
+@shared_task
+def expire_points_all_shops() -> list[int]:
+    """Periodic (nightly by default, editable in the admin): one task per shop whose points
+    policy sets an expiry."""
+    shop_ids = list(
+        PointsPolicy.objects.filter(expiry_months__isnull=False).values_list("shop_id", flat=True)
+    )
+    for shop_id in shop_ids:
+        expire_points_shop.delay(shop_id)
+    return shop_ids
