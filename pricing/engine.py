@@ -574,6 +574,10 @@ class Quote:
     points_to_earn: int
     promo_code: str | None  # the code applied (count one use when the order is placed)
     breakdown: tuple[BreakdownEntry, ...]
+    # The parts of points_to_earn the order keeps for when it counts (loyalty.points): the
+    # points granted by tiers, and whether the bonus percent part is earned.
+    points_granted: int = 0
+    earns_percent_points: bool = True
 
 
 # --- engine ------------------------------------------------------------------------------------
@@ -1194,6 +1198,8 @@ class _Quoter:
             points_to_earn=points,
             promo_code=applied_code,
             breakdown=tuple(breakdown),
+            points_granted=tier_points,
+            earns_percent_points=earns_percent_points,
         )
 
 

@@ -4,7 +4,9 @@ One query, whatever the number of cart lines and configurations: a ``UNION ALL``
 branch per table, returning
 
 - the customer's category percent, loyalty card percent and lifetime counted spend net of
-  returns (one aggregate compiled from shops.counting's definitions), when there is a customer;
+  returns (one aggregate compiled from shops.counting's definitions), when there is a customer,
+  with the tiers of their category's bonus or discount program (loyalty.programs picks the
+  tier), their points balance and the shop's value per point;
 - the shop's enabled configurations for the client type, every kind, with their tiers (and the
   threshold tiers' gifts);
 - the promo code entered, whatever its client type or state (so that the quote can say why it
@@ -29,6 +31,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import DecimalField, Sum
 
+from loyalty import programs
 from loyalty.models import Program
 from shops.counting import COUNTED_ORDER, ORDER_NET_VALUE
 from shops.models import Order, Shop
@@ -60,6 +63,10 @@ class CustomerFacts:
     category_percent: Decimal | None
     loyalty_card_percent: Decimal | None
     segment_codes: frozenset[str]
+    #: The bonus % of the category's bonus program tier reached by the lifetime spend.
+    bonus_percent: Decimal | None = None
+    points_balance: int = 0
+    point_value: Decimal = ZERO
 
 
 _SENTINEL = -4_242_424_242
@@ -95,7 +102,7 @@ def customer_segment_codes(customer_id: int) -> frozenset[str]:
 # Every branch has the columns of _TYPES; what ref, n*, d*, f*, t1 and dt* hold depends on
 # the branch (``grp``), see each branch and _build.
 (_CUSTOMER, _CUMULATIVE, _THRESHOLD, _GIFT, _QUANTITY, _OFFER, _CATEGORY, _CARD, _SEGMENT,
- _CODE, _COLLECTION, _PROFILE) = range(1, 13)
+ _CODE, _COLLECTION, _PROFILE, _PROGRAM_TIER, _POINTS) = range(1, 15)
 
 # PostgreSQL types a UNION pairwise from the left: this empty first branch types every column.
 _TYPES = """
@@ -188,6 +195,24 @@ SELECT 1, c.id, NULL, c.client_type, NULL, NULL, NULL, NULL, NULL, NULL, NULL, N
   LEFT JOIN loyalty_category k ON k.id = c.category_id
   LEFT JOIN pricing_loyaltycard card ON card.customer_id = c.id
  WHERE c.id = %s"""
+# The tiers of the customer's category program, when the category runs that program:
+# d1 = from lifetime spend, d2 = percent, t1 = the program.
+_PROGRAM_TIER_BRANCH = """
+SELECT 13, t.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       t.min_lifetime_spend, t.percent, NULL, NULL, NULL, k.program, NULL, NULL
+  FROM shops_customer c
+  JOIN loyalty_category k ON k.id = c.category_id
+  JOIN loyalty_{program}program p ON p.category_id = k.id
+  JOIN loyalty_{program}tier t ON t.program_id = p.id
+ WHERE c.id = %s AND k.program = %s"""
+# The customer's points: n1 = balance, d1 = the shop's value per point.
+_POINTS_BRANCH = """
+SELECT 14, c.id, NULL, NULL, NULL, NULL, NULL, NULL, a.balance, NULL, NULL, NULL,
+       pp.point_value, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM shops_customer c
+  LEFT JOIN loyalty_pointsaccount a ON a.customer_id = c.id
+  LEFT JOIN loyalty_pointspolicy pp ON pp.shop_id = c.shop_id
+ WHERE c.id = %s"""
 # The products' collections (ref) and quantity profile tiers (t1 = basis, d1 = from, d2 = %).
 _COLLECTION_BRANCH = """
 SELECT 11, pc.product_id, NULL, NULL, NULL, NULL, NULL, pc.collection_id,
@@ -245,6 +270,11 @@ def pricing_data(
         spend_params[at] = customer_id
         parts.append(_CUSTOMER_BRANCH.format(spend=spend_sql))
         params += [*spend_params, customer_id]
+        for program in (Program.BONUS, Program.DISCOUNT):  # table names from our constants
+            parts.append(_PROGRAM_TIER_BRANCH.format(program=program))
+            params += [customer_id, program]
+        parts.append(_POINTS_BRANCH)
+        params += [customer_id]
     for sql in _BRANCHES:
         parts.append(sql + _OWN)
         params += [shop.pk, client_type, True]
@@ -273,16 +303,23 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
     profile_basis: dict[int, str] = {}
     profile_tiers: dict[int, list[engine.QuantityTier]] = defaultdict(list)
     codes = []
+    customer: dict | None = None
+    points_row: tuple[int, Decimal] = (0, ZERO)
+    program_tiers: dict[str, list[programs.Tier]] = defaultdict(list)
     for row in rows:
         (grp, pk, name, row_client_type, enabled, stacking, position, ref, n1, n2, n3, n4,
          d1, d2, d3, f1, f2, t1, dt1, dt2) = row
         if grp == _CUSTOMER:
-            data.customer = CustomerFacts(
-                lifetime_spend=_decimal(d3),
-                category_percent=_decimal(d1) if t1 == Program.DISCOUNT else None,
-                loyalty_card_percent=_decimal(d2),
-                segment_codes=customer_segment_codes(pk),
-            )
+            customer = {
+                "pk": pk, "lifetime_spend": _decimal(d3), "loyalty_card_percent": _decimal(d2),
+                "category_percent": _decimal(d1) if t1 == Program.DISCOUNT else None,
+            }
+            continue
+        if grp == _PROGRAM_TIER:
+            program_tiers[t1].append(programs.Tier(_decimal(d1), _decimal(d2)))
+            continue
+        if grp == _POINTS:
+            points_row = (n1 or 0, _decimal(d1) or ZERO)
             continue
         if grp == _COLLECTION:
             collections[pk].add(ref)
@@ -317,12 +354,37 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
             minimum_order_value=_decimal(d1), combinable=bool(f1),
         )
         data.promo_code_uses_total, data.promo_code_uses_by_customer = n3, n4
+    if customer is not None:
+        data.customer = _customer_facts(customer, program_tiers, points_row)
     data.collections = {pk: frozenset(c) for pk, c in collections.items()}
     data.profiles = {
         pk: engine.QuantityProfile(engine.QuantityBasis(basis), tuple(profile_tiers[pk]))
         for pk, basis in profile_basis.items()
     }
     return data
+
+
+def _customer_facts(
+    customer: dict, program_tiers: dict[str, list[programs.Tier]], points_row: tuple
+) -> CustomerFacts:
+    """A discount program's tier replaces the category percent (below its first tier the
+    category's own percent stays); a bonus program's tier gives the bonus percent."""
+    lifetime = customer["lifetime_spend"]
+    category_percent = customer["category_percent"]
+    if program_tiers.get(Program.DISCOUNT):
+        reached = programs.tier_percent(program_tiers[Program.DISCOUNT], lifetime)
+        if reached is not None:
+            category_percent = reached
+    balance, value = points_row
+    return CustomerFacts(
+        lifetime_spend=lifetime,
+        category_percent=category_percent,
+        loyalty_card_percent=customer["loyalty_card_percent"],
+        segment_codes=customer_segment_codes(customer["pk"]),
+        bonus_percent=programs.tier_percent(program_tiers.get(Program.BONUS, ()), lifetime),
+        points_balance=balance,
+        point_value=value,
+    )
 
 
 def _discount(grp: int, pk: int, head: dict, tiers: list, gifts: dict) -> engine.Discount:

@@ -5,6 +5,13 @@ converts Money to Decimal at the edge, calls the pure ``pricing.engine.quote`` a
 result in a ``CartQuote`` that gives amounts back as Money in the shop's currency.
 ``order_confirm_discounts`` records a quote's discounts on an order and counts the promo code
 use atomically.
+
+Points: ``cart_quote(points=n)`` redeems up to ``n`` of the customer's points at the shop's
+value per point (loyalty.programs.redeem: never beyond the balance or the order's total);
+the quote keeps the redemption beside the engine's breakdown and ``to_pay`` is the total
+less its value. ``order_confirm_discounts`` spends them (loyalty.points.points_spend, a
+conditional UPDATE of the balance) in the same transaction as the other records, and keeps
+the points the quote granted for when the order counts.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 from moneyed import get_currency
 
+from loyalty import points as loyalty_points
+from loyalty import programs
 from shops.models import Customer, Order, Product, Shop
 
 from . import engine, selectors
@@ -41,6 +50,21 @@ class CartQuote:
     today: date
     products: tuple[Product, ...]  # one per quote line, in cart order
     quote: engine.Quote
+    #: Points redeemed on this cart (None when none were asked for).
+    redemption: programs.Redemption | None = None
+
+    @property
+    def points_redeemed(self) -> int:
+        return self.redemption.points if self.redemption else 0
+
+    @property
+    def points_value(self) -> Money:
+        return self.money(self.redemption.value if self.redemption else Decimal(0))
+
+    @property
+    def to_pay(self) -> Money:
+        """The goods total less the value of the points redeemed."""
+        return self.total - self.points_value
 
     @property
     def currency(self) -> str:
@@ -100,6 +124,8 @@ class QuoteInputs:
     cart: engine.Cart
     context: engine.CustomerContext
     configurations: tuple[engine.Discount, ...]
+    points_balance: int = 0
+    point_value: Decimal = Decimal(0)
 
 
 def cart_inputs(
@@ -152,6 +178,7 @@ def cart_inputs(
         lifetime_spend=facts.lifetime_spend if facts else Decimal(0),
         category_percent=facts.category_percent if facts else None,
         loyalty_card_percent=facts.loyalty_card_percent if facts else None,
+        bonus_percent=facts.bonus_percent if facts else None,
         segment_ids=frozenset({EVERY_CUSTOMER}) | (facts.segment_codes if facts else frozenset()),
         promo_code_uses_total=data.promo_code_uses_total,
         promo_code_uses_by_customer=data.promo_code_uses_by_customer,
@@ -164,6 +191,8 @@ def cart_inputs(
         shop=shop, customer=customer, client_type=client_type, today=today,
         products=tuple(product for product, _ in lines), cart=cart, context=context,
         configurations=tuple(configurations),
+        points_balance=facts.points_balance if facts else 0,
+        point_value=facts.point_value if facts else Decimal(0),
     )
 
 
@@ -176,21 +205,36 @@ def cart_quote(
     lines: CartLines,
     promo_code: str | None = None,
     today: date | None = None,
+    points: int = 0,
 ) -> CartQuote:
     """Price ``lines`` (product, quantity) for a customer, or for a client type.
 
     A customer's own client type wins over ``client_type``. ``today`` defaults to the shop's
-    local date (promo code validity). Reads only: a fixed number of queries (see selectors).
+    local date (promo code validity). ``points``: how many of the customer's points to
+    redeem (capped by the balance and the total). Reads only: a fixed number of queries
+    (see selectors).
     """
+    if not isinstance(points, int) or points < 0:
+        raise ValidationError({"points": _("Points to redeem must be a whole number, 0 or more.")})
+    if points and customer is None:
+        raise ValidationError({"points": _("Only a customer can redeem points.")})
     inputs = cart_inputs(shop=shop, customer=customer, client_type=client_type, lines=lines,
                          promo_code=promo_code, today=today)
+    priced = engine.quote(inputs.cart, inputs.context, inputs.configurations)
+    redemption = None
+    if points:
+        redemption = programs.redeem(
+            requested=points, balance=inputs.points_balance, point_value=inputs.point_value,
+            total=priced.total, exponent=inputs.cart.currency_exponent,
+        )
     return CartQuote(
         shop=inputs.shop,
         customer=inputs.customer,
         client_type=inputs.client_type,
         today=inputs.today,
         products=inputs.products,
-        quote=engine.quote(inputs.cart, inputs.context, inputs.configurations),
+        quote=priced,
+        redemption=redemption,
     )
 
 
@@ -239,7 +283,9 @@ def order_confirm_discounts(
     Rows copy each discount's kind, name, code and percent and the amount per line, so that
     later configuration changes never alter the order. Raises ValidationError when the quote
     is for another shop or customer, when the order already has discounts recorded, and
-    PromoCodeUnavailable (nothing recorded) when the code can no longer be used.
+    PromoCodeUnavailable (nothing recorded) when the code can no longer be used. The points
+    the quote redeems are spent, and PointsUnavailable (nothing recorded) is raised when
+    the balance no longer covers them.
     """
     if order.shop_id != quote.shop.pk:
         raise ValidationError({"order": _("The order belongs to another shop.")})
@@ -257,6 +303,12 @@ def order_confirm_discounts(
         if kind == DiscountKind.PROMO_CODE and entry.amount:
             code = _promo_code_use(code_id=pk, order=order, today=today or quote.today)
             code_text = code.code
+    if quote.points_redeemed:
+        loyalty_points.points_spend(order=order, points=quote.points_redeemed)
+    loyalty_points.order_terms_record(
+        order=order, granted_points=quote.quote.points_granted,
+        earns_percent=quote.quote.earns_percent_points,
+    )
 
     rows = []
 
