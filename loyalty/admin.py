@@ -14,7 +14,7 @@ from modeltranslation.admin import TabbedTranslationAdmin
 from shops import admin as shops_admin
 from shops.models import Customer, Shop
 
-from . import selectors, services, tasks
+from . import admin_points, selectors, services, tasks
 from .conditions import label
 from .models import Category, CategoryChange, Condition, RecalculationRun, Rule
 from .validation import condition_errors
@@ -223,11 +223,12 @@ admin.site.unregister(Customer)
 
 
 @admin.register(Customer)
-class CustomerAdmin(shops_admin.CustomerAdmin):
+class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin):
     """The commerce customer admin, with loyalty's history, explanation and actions."""
 
-    inlines = (CategoryChangeInline,)
-    readonly_fields = ("category", "category_locked", "explanation")
+    inlines = (CategoryChangeInline, admin_points.PointsEntryInline)
+    list_display = (*shops_admin.CustomerAdmin.list_display, "points_balance")
+    readonly_fields = ("category", "category_locked", "explanation", "points_balance_detail")
     actions = ("lock_selected", "unlock_selected", "move_selected", "recalculate_selected")
 
     def has_lock_permission(self, request):

@@ -15,11 +15,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
+from djmoney.models.validators import MinMoneyValidator
 
 from shops.models import MONEY
 
 PERCENT = {"max_digits": 5, "decimal_places": 2}
 PERCENT_VALIDATORS = [MinValueValidator(0), MaxValueValidator(100)]
+NOT_NEGATIVE = [MinMoneyValidator(0)]
 
 
 def _percent_range(field: str, name: str) -> models.CheckConstraint:
@@ -50,7 +52,7 @@ class BonusProgram(models.Model):
 class BonusTier(models.Model):
     program = models.ForeignKey(BonusProgram, on_delete=models.CASCADE, related_name="tiers")
     min_lifetime_spend = MoneyField(
-        _("from lifetime spend"), **MONEY, validators=[MinValueValidator(0)],
+        _("from lifetime spend"), **MONEY, validators=NOT_NEGATIVE,
         help_text=_("Counted orders before this one, net of returns (≥)."),
     )
     percent = models.DecimalField(
@@ -99,7 +101,7 @@ class DiscountProgram(models.Model):
 class DiscountTier(models.Model):
     program = models.ForeignKey(DiscountProgram, on_delete=models.CASCADE, related_name="tiers")
     min_lifetime_spend = MoneyField(
-        _("from lifetime spend"), **MONEY, validators=[MinValueValidator(0)],
+        _("from lifetime spend"), **MONEY, validators=NOT_NEGATIVE,
         help_text=_("Counted orders, net of returns (≥)."),
     )
     percent = models.DecimalField(_("discount %"), **PERCENT, validators=PERCENT_VALIDATORS)
@@ -131,7 +133,7 @@ class PointsPolicy(models.Model):
     )
     point_value = MoneyField(
         _("value of one point"), max_digits=10, decimal_places=2, default_currency="PLN",
-        default=0, validators=[MinValueValidator(0)],
+        default=0, validators=NOT_NEGATIVE,
         help_text=_("What one point takes off an order when redeemed; 0: points cannot be "
                     "redeemed."),
     )

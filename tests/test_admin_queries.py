@@ -15,6 +15,8 @@ pytestmark = pytest.mark.django_db
 CHANGELISTS = [
     "shops_shop", "shops_collection", "shops_customer", "shops_product", "shops_order",
     "loyalty_category", "loyalty_rule", "loyalty_categorychange", "loyalty_recalculationrun",
+    "loyalty_bonusprogram", "loyalty_discountprogram", "loyalty_pointsentry",
+    "loyalty_pointspolicy",
 ]
 
 
