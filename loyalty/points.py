@@ -97,17 +97,16 @@ def lifetime_spend_before(order: Order) -> Decimal:
     return Decimal(0) if total is None else Decimal(total).quantize(CENT)
 
 
-def bonus_percent(customer: Customer, lifetime_spend: Decimal) -> Decimal | None:
-    """The bonus % the customer's category program gives at `lifetime_spend`, or None when
-    the category has no bonus program."""
-    if customer.category_id is None:
-        return None
-    tiers = BonusTier.objects.filter(
-        program__category_id=customer.category_id, program__category__program=Program.BONUS
-    ).values_list("min_lifetime_spend", "percent")
-    return programs.tier_percent(
-        (programs.Tier(start, percent) for start, percent in tiers), lifetime_spend
-    )
+def bonus_tiers(category_id: int | None) -> list[programs.Tier]:
+    """The tiers of the category's bonus program (none unless the category runs one)."""
+    if category_id is None:
+        return []
+    return [
+        programs.Tier(start, percent)
+        for start, percent in BonusTier.objects.filter(
+            program__category_id=category_id, program__category__program=Program.BONUS
+        ).values_list("min_lifetime_spend", "percent")
+    ]
 
 
 # --- the one writer ----------------------------------------------------------------------------
@@ -163,11 +162,15 @@ def _terms(order_id: int) -> tuple[int, bool]:
 
 
 def _earn(order: Order) -> list[PointsEntry]:
-    customer = Customer.objects.get(pk=order.customer_id)
-    percent = bonus_percent(customer, lifetime_spend_before(order))
+    category_id = Customer.objects.filter(pk=order.customer_id).values_list(
+        "category_id", flat=True).get()
+    tiers = bonus_tiers(category_id)
     granted, earns_percent = _terms(order.pk)
-    if percent is None and not granted:
+    if not tiers and not granted:
         return []  # no bonus program and nothing granted: nothing to record
+    percent = programs.tier_percent(tiers, lifetime_spend_before(order)) if tiers else None
+    if percent is None and not granted:
+        return []
     points = programs.order_points(
         counted=True, net_value=order.net_value.amount, percent=percent, granted=granted,
         earns_percent=earns_percent,
