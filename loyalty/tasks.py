@@ -4,7 +4,7 @@ from celery import shared_task
 
 from shops.models import Shop
 
-from . import services
+from . import segments, services
 
 
 @shared_task(acks_late=True)
@@ -14,7 +14,8 @@ def recalculate_shop(shop_id: int, run_id: int | None = None) -> dict:
         summary = services.categories_recalculate(shop=shop, run_id=run_id)
     except services.RecalculationBusy as exc:
         return {"skipped": str(exc)}
-    return summary.as_dict()
+    refreshed = segments.segments_refresh(shop=shop)
+    return {**summary.as_dict(), "segments": refreshed.as_dict()}
 
 
 @shared_task
@@ -30,3 +31,8 @@ def recalculate_all_shops() -> list[int]:
 def recalculate_customer(customer_id: int) -> int | None:
     decision = services.customer_recalculate(customer_id=customer_id)
     return decision.to_id if decision else None
+
+
+@shared_task(acks_late=True)
+def refresh_customer_segments(customer_id: int) -> list[int]:
+    return sorted(segments.customer_segments_refresh(customer_id=customer_id))

@@ -17,9 +17,13 @@ REQUIRED = {
     c.BOUGHT_COLLECTION: ("collection",),
     c.SHIPPING_METHOD_USED: ("text", "count"),
     c.DELIVERY_CITY: ("text",),
+    c.LIFETIME_ORDERS: ("count",),
+    c.DISABLED: (),
 }
 #: Kinds whose operator may be "<"; the others always mean ">=" or "is".
-TWO_WAY = {c.WINDOW_SPEND, c.WINDOW_ORDERS, c.LIFETIME_SPEND, c.DAYS_SINCE_LAST_ORDER}
+TWO_WAY = {
+    c.WINDOW_SPEND, c.WINDOW_ORDERS, c.LIFETIME_SPEND, c.DAYS_SINCE_LAST_ORDER, c.LIFETIME_ORDERS,
+}
 
 
 def condition_errors(
