@@ -36,3 +36,8 @@ def recalculate_customer(customer_id: int) -> int | None:
 @shared_task(acks_late=True)
 def refresh_customer_segments(customer_id: int) -> list[int]:
     return sorted(segments.customer_segments_refresh(customer_id=customer_id))
+
+
+@shared_task(acks_late=True)
+def refresh_shop_segments(shop_id: int) -> dict:
+    return segments.segments_refresh(shop=Shop.objects.get(pk=shop_id)).as_dict()

@@ -152,7 +152,7 @@ def _configurations(shop: Shop, client_type: str, names: dict, factor: Decimal) 
     # 8. Segment advantage in fr: from 50 EUR 5 EUR off; from 150 EUR 10% and free shipping.
     if shop.code == "fr":
         advantage = _config(SegmentAdvantage, shop, client_type, names["segment"] + suffix,
-                            position=80, segment_code="", earns_points=True,
+                            position=80, segment=None, earns_points=True,
                             applies_with_promo_code=False)
         for minimum, amount, percent, free in (("50", "5", "0", False),
                                                ("150", "0", "10", True)):

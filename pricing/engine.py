@@ -482,6 +482,8 @@ class SegmentAdvantage(_DiscountBase):
     tiers: tuple[SegmentTier, ...]
     earns_points: bool = True
     applies_with_promo_code: bool = True
+    #: False: the tiers' amount and percent off are not given (free shipping still is).
+    special_discount: bool = True
     kind: ClassVar[DiscountKind] = DiscountKind.SEGMENT
 
     def __post_init__(self) -> None:
@@ -814,8 +816,9 @@ class _Quoter:
         tier = _highest_reached(config.tiers, "min_cart_total", self.goods_total)
         if tier is None:
             return Reason.TIER_NOT_REACHED
-        rate = tier.percent_off / _HUNDRED if tier.percent_off else None
-        amount = tier.amount_off or None
+        percent_off = tier.percent_off if config.special_discount else ZERO
+        rate = percent_off / _HUNDRED if percent_off else None
+        amount = (tier.amount_off or None) if config.special_discount else None
         value = (rate or ZERO) * self.goods_total
         shares = None
         if amount is not None:
@@ -827,7 +830,7 @@ class _Quoter:
             amount=amount,
             shares=shares,
             value=value,
-            percent=tier.percent_off or None,
+            percent=percent_off or None,
             free_shipping=tier.free_shipping,
             earns_points=config.earns_points,
         )

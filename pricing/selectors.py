@@ -4,7 +4,8 @@ One query, whatever the number of cart lines and configurations: a ``UNION ALL``
 branch per table, returning
 
 - the customer's category percent, loyalty card percent and lifetime counted spend net of
-  returns (one aggregate compiled from shops.counting's definitions), when there is a customer;
+  returns (one aggregate compiled from shops.counting's definitions), and the segments they
+  are in (stored membership), when there is a customer;
 - the shop's enabled configurations for the client type, every kind, with their tiers (and the
   threshold tiers' gifts);
 - the promo code entered, whatever its client type or state (so that the quote can say why it
@@ -19,6 +20,7 @@ dates. The service tests price the SPEC examples through it on both databases.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections import defaultdict
 from collections.abc import Iterable
@@ -59,7 +61,8 @@ class CustomerFacts:
     lifetime_spend: Decimal
     category_percent: Decimal | None
     loyalty_card_percent: Decimal | None
-    segment_codes: frozenset[str]
+    #: The segments the customer is in (loyalty.SegmentMember, stored by loyalty.segments).
+    segment_ids: frozenset[int]
 
 
 _SENTINEL = -4_242_424_242
@@ -84,18 +87,12 @@ def _lifetime_spend_sql(vendor: str) -> tuple[str, list, int]:
     return sql, params, params.index(_SENTINEL)
 
 
-def customer_segment_codes(customer_id: int) -> frozenset[str]:
-    """The segments the customer is in. Segments do not exist yet (the segments issue will
-    compute them here); until then only advantages without a segment code apply."""
-    return frozenset()
-
-
 # --- configurations, promo code and products: one query ---------------------------------------
 
 # Every branch has the columns of _TYPES; what ref, n*, d*, f*, t1 and dt* hold depends on
 # the branch (``grp``), see each branch and _build.
 (_CUSTOMER, _CUMULATIVE, _THRESHOLD, _GIFT, _QUANTITY, _OFFER, _CATEGORY, _CARD, _SEGMENT,
- _CODE, _COLLECTION, _PROFILE) = range(1, 13)
+ _CODE, _COLLECTION, _PROFILE, _MEMBER) = range(1, 14)
 
 # PostgreSQL types a UNION pairwise from the left: this empty first branch types every column.
 _TYPES = """
@@ -157,13 +154,15 @@ SELECT 7, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
 SELECT 8, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM pricing_loyaltycarddiscount d """,
-    # segment: ref = tier, n2 = applies with a code, d1 = from cart total, d2 = percent off,
-    # d3 = amount off, f1 = free shipping, f2 = earns points, t1 = segment code
+    # segment: ref = tier, n1 = segment (NULL: every customer), n2 = applies with a code,
+    # n3 = gives its special discount, d1 = from cart total, d2 = percent off,
+    # d3 = amount off, f1 = free shipping, f2 = earns points
     """
 SELECT 9, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
-       t.id, NULL, CASE WHEN d.applies_with_promo_code THEN 1 ELSE 0 END, NULL, NULL,
+       t.id, d.segment_id, CASE WHEN d.applies_with_promo_code THEN 1 ELSE 0 END,
+       CASE WHEN d.special_discount THEN 1 ELSE 0 END, NULL,
        t.min_cart_total, t.percent_off, t.amount_off, t.free_shipping, d.earns_points,
-       d.segment_code, NULL, NULL
+       NULL, NULL, NULL
   FROM pricing_segmentadvantage d
   LEFT JOIN pricing_segmenttier t ON t.advantage_id = d.id """,
 )
@@ -188,6 +187,11 @@ SELECT 1, c.id, NULL, c.client_type, NULL, NULL, NULL, NULL, NULL, NULL, NULL, N
   LEFT JOIN loyalty_category k ON k.id = c.category_id
   LEFT JOIN pricing_loyaltycard card ON card.customer_id = c.id
  WHERE c.id = %s"""
+# The segments the customer is in (ref), as stored by loyalty.segments.
+_MEMBER_BRANCH = """
+SELECT 13, m.customer_id, NULL, NULL, NULL, NULL, NULL, m.segment_id,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM loyalty_segmentmember m WHERE m.customer_id = %s"""
 # The products' collections (ref) and quantity profile tiers (t1 = basis, d1 = from, d2 = %).
 _COLLECTION_BRANCH = """
 SELECT 11, pc.product_id, NULL, NULL, NULL, NULL, NULL, pc.collection_id,
@@ -245,6 +249,8 @@ def pricing_data(
         spend_params[at] = customer_id
         parts.append(_CUSTOMER_BRANCH.format(spend=spend_sql))
         params += [*spend_params, customer_id]
+        parts.append(_MEMBER_BRANCH)
+        params.append(customer_id)
     for sql in _BRANCHES:
         parts.append(sql + _OWN)
         params += [shop.pk, client_type, True]
@@ -273,6 +279,7 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
     profile_basis: dict[int, str] = {}
     profile_tiers: dict[int, list[engine.QuantityTier]] = defaultdict(list)
     codes = []
+    segment_ids: set[int] = set()
     for row in rows:
         (grp, pk, name, row_client_type, enabled, stacking, position, ref, n1, n2, n3, n4,
          d1, d2, d3, f1, f2, t1, dt1, dt2) = row
@@ -281,8 +288,11 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
                 lifetime_spend=_decimal(d3),
                 category_percent=_decimal(d1) if t1 == Program.DISCOUNT else None,
                 loyalty_card_percent=_decimal(d2),
-                segment_codes=customer_segment_codes(pk),
+                segment_ids=frozenset(),
             )
+            continue
+        if grp == _MEMBER:
+            segment_ids.add(ref)
             continue
         if grp == _COLLECTION:
             collections[pk].add(ref)
@@ -301,10 +311,13 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
             continue
         key = (grp, pk)
         if key not in heads:
-            heads[key] = {"common": common, "ref": ref, "n1": n1, "n2": n2, "f2": f2, "t1": t1}
+            heads[key] = {"common": common, "ref": ref, "n1": n1, "n2": n2, "n3": n3, "f2": f2,
+                          "t1": t1}
         if grp in (_CUMULATIVE, _THRESHOLD, _SEGMENT) and ref is not None:
             tiers[key].append((ref, n1, _decimal(d1), _decimal(d2), _decimal(d3), f1))
 
+    if data.customer is not None:  # member rows come after the customer's (ORDER BY grp)
+        data.customer = dataclasses.replace(data.customer, segment_ids=frozenset(segment_ids))
     for (grp, pk), head in heads.items():
         data.discounts.append(_discount(grp, pk, head, tiers[(grp, pk)], gifts))
     if codes:
@@ -343,8 +356,8 @@ def _discount(grp: int, pk: int, head: dict, tiers: list, gifts: dict) -> engine
     if grp == _SEGMENT:
         return engine.SegmentAdvantage(
             id=engine_id(DiscountKind.SEGMENT, pk), **common,
-            segment_id=head["t1"] or EVERY_CUSTOMER, earns_points=bool(head["f2"]),
-            applies_with_promo_code=bool(head["n2"]),
+            segment_id=head["n1"] or EVERY_CUSTOMER, earns_points=bool(head["f2"]),
+            applies_with_promo_code=bool(head["n2"]), special_discount=bool(head["n3"]),
             tiers=tuple(engine.SegmentTier(d1, d3, d2, bool(f1))
                         for _, _, d1, d2, d3, f1 in tiers),
         )
