@@ -38,7 +38,8 @@ def entry(result, name):
 
 
 def test_free_shipping_for_wholesale_customers_delivering_to_paris(shop):
-    paris_pros = add_segment(shop, "paris-pros", {"kind": "client_type", "client_type": "wholesale"},
+    paris_pros = add_segment(shop, "paris-pros",
+                             {"kind": "client_type", "client_type": "wholesale"},
                              {"kind": "delivery_city", "text": "Paris"})
     segment(shop, ("0", "0", "0", True), name="Free shipping to Paris",
             client_type="wholesale", segment=paris_pros)
