@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from loyalty import services
+from loyalty import segments, services
 from tests.factories import CategoryFactory, CustomerFactory, ShopFactory, add_rule, order
 
 pytestmark = pytest.mark.django_db
@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 CHANGELISTS = [
     "shops_shop", "shops_collection", "shops_customer", "shops_product", "shops_order",
     "loyalty_category", "loyalty_rule", "loyalty_categorychange", "loyalty_recalculationrun",
+    "loyalty_segment", "loyalty_segmentrule", "loyalty_segmentmember",
 ]
 
 
@@ -26,6 +27,7 @@ def make_rows(n):
     for _ in range(n):
         order(CustomerFactory(shop=shop), "10.00")
     services.categories_recalculate(shop=shop)
+    segments.segments_refresh(shop=shop)
     assert default.pk
 
 
