@@ -6,7 +6,7 @@ from django.db import transaction
 
 from shops.models import Shop
 
-from . import services
+from . import demo_segments, services
 from .models import Category, Condition, Rule
 
 D = Decimal
@@ -83,3 +83,4 @@ def build(*, stdout, scale: float = 1.0, seed: int = 42) -> None:
                         Condition.objects.bulk_create(Condition(rule=rule, **c) for c in conditions)
         summary = services.categories_recalculate(shop=shop)
         stdout.write(f"loyalty {code}: {len(ladder)} categories; recalculation {summary.as_dict()}")
+    demo_segments.build(stdout=stdout, scale=scale, seed=seed)

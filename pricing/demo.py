@@ -17,6 +17,7 @@ from djmoney.money import Money
 
 from shops.models import ClientType, Collection, Customer, Product, Shop
 
+from . import demo_segments
 from .models import (
     CategoryDiscount,
     CumulativeDiscount,
@@ -75,6 +76,7 @@ def build(*, stdout: TextIO, scale: float = 1.0, seed: int = 42) -> None:
         for client_type in ClientType.values:
             _configurations(shop, client_type, names, factor)
         cards = _cards(shop)
+        demo_segments.build(shop)
         stdout.write(
             f"  shop {shop.code}: discount configurations for {len(ClientType.values)} client "
             f"types, quantity profile on {profile.product_links.count()} products, "
