@@ -81,7 +81,7 @@ def shop_segments(shop: Shop) -> list[SegmentSpec]:
     ]
 
 
-def _sync(specs: list[SegmentSpec], wanted: set[tuple[int, int]], stored, *, when) -> tuple[
+def _sync(wanted: set[tuple[int, int]], stored, *, when) -> tuple[
     set[tuple[int, int]], set[tuple[int, int]]
 ]:
     """Write the difference between `wanted` and the `stored` memberships (a queryset of
@@ -123,7 +123,7 @@ def segments_refresh(
                 segment_id__in=ids, customer_id__gt=after, customer_id__lte=last
             )
             joining, leaving = _sync(
-                specs, memberships(specs, figures, as_of), stored, when=timezone.now()
+                memberships(specs, figures, as_of), stored, when=timezone.now()
             )
         summary.examined += examined
         summary.joined += len(joining)
@@ -161,7 +161,7 @@ def customer_segments_refresh(*, customer_id: int, as_of: date | None = None) ->
     figures = figures_db.load(shop, needs_of(specs), as_of, customer_ids=[customer_id])
     wanted = memberships(specs, figures, as_of)
     stored = SegmentMember.objects.filter(customer_id=customer_id)
-    joining, leaving = _sync(specs, wanted, stored, when=timezone.now())
+    joining, leaving = _sync(wanted, stored, when=timezone.now())
     # Counts follow by one, set-based; a full refresh recounts them exactly.
     for segment_ids, step in ((joining, 1), (leaving, -1)):
         if segment_ids:

@@ -71,7 +71,9 @@ Contract
 * Order-level benefits follow order-level eligibility in the chosen pricing, whatever happens
   per line: gifts and granted points of the threshold tier, free shipping of the segment tier.
   Points to earn = tier points + floor(total * bonus percent / 100), the percent part not
-  earned when the applied segment advantage has ``earns_points`` = False.
+  earned when the applied segment advantage has ``earns_points`` = False. A segment advantage
+  with ``special_discount`` = False gives its tier's free shipping (and its points setting)
+  but none of the tier's amount or percent off.
 * Breakdown: one entry per configuration considered (plus one for an unknown code), in input
   order: ``applied`` with the amount it took off (entries sum to ``discount_total``), or
   ``rejected`` with a ``Reason``. An applied entry may carry a reason too, saying why it took

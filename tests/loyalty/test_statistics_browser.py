@@ -17,7 +17,8 @@ CHROMEDRIVER = shutil.which("chromedriver")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    # serialized_rollback: the flush must not lose the rows migrations seed (nightly task).
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         (not CHROMEDRIVER or not CHROMIUM) and not os.environ.get("CI"),
         reason="needs chromium and chromedriver (apt-get install chromium chromium-driver)",
