@@ -1,7 +1,7 @@
 """Full segment membership refresh on the benchmark data.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/patron_bench \
-        .venv/bin/python bench/bench_segments.py [--repeat 3] [--batch-size 5000]
+        .venv/bin/python bench/bench_segments.py [--repeat 3]
 
 Needs data from bench/generate.py (PostgreSQL, with order lines). Every shop gets the five
 built-in segments plus three custom ones in the same condition language: bought the shop's
@@ -75,11 +75,11 @@ def custom_segments(shop):
                 Condition.objects.bulk_create(Condition(rule=rule, **c) for c in conditions)
 
 
-def refresh_all(shops, batch_size):
+def refresh_all(shops):
     start = time.perf_counter()
     joined = left = 0
     for shop in shops:
-        summary = segments.segments_refresh(shop=shop, batch_size=batch_size)
+        summary = segments.segments_refresh(shop=shop)
         joined += summary.joined
         left += summary.left
     return time.perf_counter() - start, joined, left
@@ -88,7 +88,6 @@ def refresh_all(shops, batch_size):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=segments.BATCH_SIZE)
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Run against PostgreSQL (DATABASE_URL), after bench/generate.py.")
@@ -99,7 +98,7 @@ def main():
 
     with connection.cursor() as cur:
         cur.execute("TRUNCATE loyalty_segmentmember")
-    fill, joined, _ = refresh_all(shops, args.batch_size)
+    fill, joined, _ = refresh_all(shops)
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE loyalty_segmentmember")
     print(f"fill: {fill:.2f} s for {customers:,} customers, {joined:,} memberships written "
@@ -107,7 +106,7 @@ def main():
 
     times = []
     for _ in range(args.repeat):
-        seconds, joined, left = refresh_all(shops, args.batch_size)
+        seconds, joined, left = refresh_all(shops)
         times.append(seconds)
         print(f"steady: {seconds:.2f} s (joined {joined}, left {left})")
     median = statistics.median(times)

@@ -1,13 +1,12 @@
 """Segment membership: computed set-based and stored (SegmentMember) with when it was computed.
 
-A full refresh walks a shop's customers in keyset batches (like categories_recalculate):
-per batch one aggregate query measures every figure the shop's segments need
-(loyalty.figures.load), loyalty.membership decides, and the difference with the stored
-membership of that batch is written with one DELETE per segment that lost members and one
-bulk INSERT. A customer's refresh (after a counted order changes, on registration) runs the
-same code on one customer. Unchanged memberships are not rewritten, so a member row's
-`computed_at` says since when the customer is in; the segment's `computed_at` says when its
-membership was last computed for every customer.
+A full refresh (nightly, after the categories) aggregates the shop's counted orders once into
+a snapshot table and writes, per segment, the difference with the stored membership in two
+statements (loyalty.segment_sql). A customer's refresh (after their counted orders change, on
+registration) measures that customer with loyalty.figures.load and decides with the pure
+loyalty.membership, the reference the SQL is tested against. Unchanged memberships are not
+rewritten, so a member row's `computed_at` says since when the customer is in; the segment's
+`computed_at` says when its membership was last computed for every customer.
 """
 
 from __future__ import annotations
@@ -22,12 +21,10 @@ from django.utils import timezone
 from shops.models import Customer, Shop
 
 from . import figures as figures_db
-from . import selectors
+from . import segment_sql, selectors
 from .conditions import RuleSpec, needs_of
 from .membership import BUILT_IN, SegmentSpec, memberships
 from .models import BuiltInSegment, Condition, Rule, Segment, SegmentMember
-
-BATCH_SIZE = 5000
 
 
 @dataclass
@@ -98,37 +95,26 @@ def _sync(wanted: set[tuple[int, int]], stored, *, when) -> tuple[
         SegmentMember.objects.bulk_create(
             (SegmentMember(segment_id=s, customer_id=c, computed_at=when)
              for s, c in sorted(joining)),
-            batch_size=BATCH_SIZE, ignore_conflicts=True,
+            batch_size=1000, ignore_conflicts=True,
         )
     return joining, leaving
 
 
-def segments_refresh(
-    *, shop: Shop, as_of: date | None = None, batch_size: int = BATCH_SIZE
-) -> RefreshSummary:
-    """Recompute every segment of the shop for every customer (each batch atomic)."""
+def segments_refresh(*, shop: Shop, as_of: date | None = None) -> RefreshSummary:
+    """Recompute every segment of the shop for every customer, in SQL (loyalty.segment_sql):
+    per segment one DELETE of the members who left and one INSERT ... SELECT of those who
+    joined, each atomic."""
     segments_ensure_built_in(shop=shop)
     as_of = as_of or selectors.today(shop)
     specs = shop_segments(shop)
-    needs = needs_of(specs)
-    ids = [s.id for s in specs]
     started = timezone.now()
-    summary = RefreshSummary()
-    after = 0
-    while (batch := figures_db.next_batch(shop, after, batch_size)) is not None:
-        last, examined, _locked = batch
-        with transaction.atomic():
-            figures = figures_db.load(shop, needs, as_of, id_range=(after, last))
-            stored = SegmentMember.objects.filter(
-                segment_id__in=ids, customer_id__gt=after, customer_id__lte=last
-            )
-            joining, leaving = _sync(
-                memberships(specs, figures, as_of), stored, when=timezone.now()
-            )
-        summary.examined += examined
-        summary.joined += len(joining)
-        summary.left += len(leaving)
-        after = last
+    summary = RefreshSummary(examined=Customer.objects.filter(shop=shop).count())
+    with segment_sql.Snapshot(shop, specs, as_of) as snapshot:
+        for spec in specs:
+            with transaction.atomic():
+                joined, left = snapshot.write(spec, when=timezone.now())
+            summary.joined += joined
+            summary.left += left
     _store_counts(shop, computed_at=started)
     return summary
 

@@ -7,11 +7,14 @@ from decimal import Decimal
 import pytest
 
 from loyalty import figures as figures_db
-from loyalty import segments
+from loyalty import segments, selectors
 from loyalty.conditions import needs_of, rule_holds
 from loyalty.models import Condition, Rule, Segment, SegmentMember
 from shops import services as shop_services
 from tests.factories import CustomerFactory, ProductFactory, ShopFactory, order
+from tests.loyalty.test_prefilter import KINDS
+from tests.loyalty.test_prefilter import random_condition as prefilter_random_condition
+from tests.pricing.factories import CollectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -211,8 +214,8 @@ def test_stored_membership_equals_a_recomputation_after_orders_change(
                 paid=rnd.random() > 0.1, product=rnd.choice([shirt, cap]),
                 shipping_method=rnd.choice(["dpd", "inpost"]),
             ))
-    segments.segments_refresh(shop=shop, batch_size=7)
-    as_of = segments.selectors.today(shop)
+    segments.segments_refresh(shop=shop)
+    as_of = selectors.today(shop)
     assert stored(shop) == reference_membership(shop, as_of)
 
     # Orders change: the per-customer refresh keeps membership exact.
@@ -231,8 +234,59 @@ def test_stored_membership_equals_a_recomputation_after_orders_change(
 
     # A full refresh from nothing agrees, whatever the batch size.
     SegmentMember.objects.filter(segment__shop=shop).delete()
-    segments.segments_refresh(shop=shop, batch_size=1000)
+    segments.segments_refresh(shop=shop)
     assert stored(shop) == reference_membership(shop, as_of)
     counts = dict(Segment.objects.filter(shop=shop).values_list("pk", "member_count"))
     members = stored(shop)
     assert counts == {pk: sum(1 for s, _ in members if s == pk) for pk in counts}
+
+
+def random_condition(rnd, products, collections):
+    kind = rnd.choice(ALL_KINDS)
+    if kind in ("bought_product", "bought_collection", "shipping_method_used",
+                "delivery_city", "lifetime_orders", "disabled"):
+        return {
+            "bought_product": lambda: {"kind": kind, "product": rnd.choice(products)},
+            "bought_collection": lambda: {"kind": kind, "collection": rnd.choice(collections)},
+            "shipping_method_used": lambda: {"kind": kind, "text": rnd.choice(["dpd", "inpost"]),
+                                             "count": rnd.choice([1, 2, 3])},
+            "delivery_city": lambda: {"kind": kind,
+                                      "text": rnd.choice(["Kraków", "KRAKÓW ", "Łódź"])},
+            "lifetime_orders": lambda: {"kind": kind, "count": rnd.choice([0, 1, 2, 3]),
+                                        "operator": rnd.choice(["gte", "lt"])},
+            "disabled": lambda: {"kind": kind},
+        }[kind]()
+    return prefilter_random_condition(rnd)
+
+
+ALL_KINDS = [*KINDS, "bought_product", "bought_collection", "shipping_method_used",
+             "delivery_city", "lifetime_orders", "disabled"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sql_refresh_equals_the_python_reference_for_every_condition_kind(seed):
+    rnd = random.Random(seed)
+    shop = ShopFactory(code=f"r{seed}", timezone=rnd.choice(["Europe/Warsaw", "America/Lima"]))
+    shoes, hats = CollectionFactory(shop=shop), CollectionFactory(shop=shop)
+    products = [ProductFactory(shop=shop) for _ in range(3)]
+    products[0].collections.add(shoes)
+    products[1].collections.add(shoes, hats)
+    for n in range(8):
+        add_segment(shop, f"random-{n}", *[
+            [random_condition(rnd, products, [shoes, hats])
+             for _ in range(rnd.choice([0, 1, 2, 3]))]
+            for _ in range(rnd.choice([1, 2]))
+        ])
+    for _ in range(40):
+        customer = CustomerFactory(
+            shop=shop, client_type=rnd.choice(["retail", "wholesale"]),
+            is_active=rnd.random() < 0.8, city=rnd.choice(["Kraków", "kraków ", "Łódź", ""]))
+        for _ in range(rnd.choice([0, 0, 1, 2, 3])):
+            order(customer, rnd.choice(["50.00", "99.99", "100.00", "100.01", "300"]),
+                  days_ago=rnd.choice([0, 6, 7, 8, 29, 30, 31, 90]), paid=rnd.random() < 0.9,
+                  product=rnd.choice(products), shipping_method=rnd.choice(["dpd", "inpost"]))
+
+    segments.segments_refresh(shop=shop)
+
+    members = stored(shop)
+    assert len(members) > 40 and members == reference_membership(shop, selectors.today(shop))
