@@ -110,6 +110,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Vendored front-end files (Chart.js for the statistics page), served as static files.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # django-money: an explicit list keeps migrations stable.
 CURRENCIES = ("PLN", "UAH", "EUR", "USD", "GBP", "CZK", "RON", "HUF")

@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import path
 
+from loyalty import views_statistics
 from shops import admin_import
 
 urlpatterns = [
     # Before the admin's catch-all, which would otherwise take this URL.
     path("admin/shops/import/", admin_import.import_view, name="shops_import"),
+    path("admin/loyalty/statistics/", admin.site.admin_view(views_statistics.statistics_view),
+         name="loyalty_statistics"),
     path("admin/", admin.site.urls),
 ]

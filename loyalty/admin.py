@@ -148,7 +148,7 @@ class ConditionForm(forms.ModelForm):
             count=data.get("count"), days=data.get("days"),
             client_type=data.get("client_type"), text=data.get("text"),
             product=data.get("product"), collection=data.get("collection"),
-            shop_id=rule.category.shop_id if rule is not None and rule.pk else None,
+            shop_id=rule.shop_id if rule is not None and rule.pk else None,
         )
         if errors:
             raise ValidationError(errors)
@@ -170,8 +170,19 @@ class ConditionInline(admin.TabularInline):
     autocomplete_fields = ("product", "collection")
 
 
+class RuleForm(forms.ModelForm):
+    class Meta:
+        model = Rule
+        fields = ("category", "name")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].required = True  # segments' rules have their own page
+
+
 @admin.register(Rule)
 class RuleAdmin(PreviewMixin, admin.ModelAdmin):
+    form = RuleForm
     inlines = (ConditionInline,)
     list_display = ("name", "category", "shop")
     list_filter = ("category__shop",)
@@ -180,6 +191,9 @@ class RuleAdmin(PreviewMixin, admin.ModelAdmin):
     autocomplete_fields = ("category",)
     change_form_template = "admin/loyalty/change_form_preview.html"
     preview_shop = "category.shop"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(category__isnull=False)
 
     @admin.display(description=gettext_lazy("shop"))
     def shop(self, rule):
@@ -385,3 +399,6 @@ class CategoryChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from . import admin_segments  # noqa: E402, F401  (segments' admin pages register themselves)

@@ -36,6 +36,8 @@ SHIPPING_METHOD_USED = "shipping_method_used"
 DELIVERY_CITY = "delivery_city"
 POINTS_EARNED = "points_earned"
 POINTS_BALANCE = "points_balance"
+LIFETIME_ORDERS = "lifetime_orders"
+DISABLED = "disabled"
 
 GTE, LT = "gte", "lt"
 ZERO = Decimal(0)
@@ -82,6 +84,7 @@ class Figures:
     category_id: int | None = None
     locked: bool = False
     lifetime_spend: Decimal = ZERO
+    lifetime_orders: int = 0
     largest_ever: Decimal = ZERO
     last_order_date: date | None = None
     window_spend: dict[int, Decimal] = field(default_factory=dict)
@@ -107,6 +110,7 @@ class Needs:
     products: frozenset[int] = frozenset()
     collections: frozenset[int] = frozenset()
     shipping_methods: frozenset[str] = frozenset()
+    lifetime_orders: bool = False
     points_windows: frozenset[int] = frozenset()
     points_balance: bool = False
 
@@ -114,21 +118,22 @@ class Needs:
     def orders_at_all(self) -> bool:
         return bool(
             self.spend_windows or self.order_windows or self.largest_windows or self.lifetime
-            or self.largest_ever or self.last_order
+            or self.largest_ever or self.last_order or self.lifetime_orders
         )
 
     @property
     def oldest_window(self) -> int | None:
         """The longest window, or None when some figure needs the whole history."""
-        if self.lifetime or self.largest_ever or self.last_order:
+        if self.lifetime or self.largest_ever or self.last_order or self.lifetime_orders:
             return None
         windows = self.spend_windows | self.order_windows | self.largest_windows
         return max(windows) if windows else None
 
 
 def needs_of(categories) -> Needs:
+    """`categories`: anything with `.rules` (categories, segments)."""
     spend, orders, largest = set(), set(), set()
-    lifetime = largest_ever = last = False
+    lifetime = largest_ever = last = lifetime_orders = False
     products, collections, methods = set(), set(), set()
     points_windows, points_balance = set(), False
     for category in categories:
@@ -145,6 +150,8 @@ def needs_of(categories) -> Needs:
                         largest_ever = True
                 elif c.kind == LIFETIME_SPEND:
                     lifetime = True
+                elif c.kind == LIFETIME_ORDERS:
+                    lifetime_orders = True
                 elif c.kind == DAYS_SINCE_LAST_ORDER:
                     last = True
                 elif c.kind == BOUGHT_PRODUCT and c.product_id:
@@ -159,7 +166,7 @@ def needs_of(categories) -> Needs:
                     points_balance = True
     return Needs(
         frozenset(spend), frozenset(orders), frozenset(largest), lifetime, largest_ever, last,
-        frozenset(products), frozenset(collections), frozenset(methods),
+        frozenset(products), frozenset(collections), frozenset(methods), lifetime_orders,
         points_windows=frozenset(points_windows), points_balance=points_balance,
     )
 
@@ -174,6 +181,10 @@ def measure(c: ConditionSpec, f: Figures, as_of: date):
         return f.client_type
     if kind == ACTIVE:
         return f.is_active
+    if kind == DISABLED:
+        return not f.is_active
+    if kind == LIFETIME_ORDERS:
+        return f.lifetime_orders
     if kind == LARGEST_ORDER:
         return f.window_largest.get(c.days, ZERO) if c.days else f.largest_ever
     if kind == LIFETIME_SPEND:
@@ -205,7 +216,7 @@ def holds(c: ConditionSpec, value) -> bool:
         return _compare(value, c.operator, c.amount or ZERO)
     if kind == LARGEST_ORDER:
         return value >= (c.amount or ZERO)
-    if kind in (WINDOW_ORDERS, POINTS_EARNED, POINTS_BALANCE):
+    if kind in (WINDOW_ORDERS, LIFETIME_ORDERS, POINTS_EARNED, POINTS_BALANCE):
         return _compare(value, c.operator, c.count or 0)
     if kind == DAYS_SINCE_LAST_ORDER:
         if value is None:
@@ -217,14 +228,16 @@ def holds(c: ConditionSpec, value) -> bool:
         return value == c.client_type
     if kind == DELIVERY_CITY:
         return value.strip().casefold() == c.text.strip().casefold()
-    return bool(value)  # active, bought product / collection
+    return bool(value)  # active, disabled, bought product / collection
 
 
 def wanted(c: ConditionSpec):
     """The threshold or value a condition asks for, for explanations."""
     if c.kind in (WINDOW_SPEND, LIFETIME_SPEND, LARGEST_ORDER):
         return c.amount or ZERO
-    if c.kind in (WINDOW_ORDERS, DAYS_SINCE_LAST_ORDER, POINTS_EARNED, POINTS_BALANCE):
+    if c.kind in (
+        WINDOW_ORDERS, LIFETIME_ORDERS, DAYS_SINCE_LAST_ORDER, POINTS_EARNED, POINTS_BALANCE
+    ):
         return c.count or 0
     if c.kind == SHIPPING_METHOD_USED:
         return c.count or 1
@@ -287,6 +300,10 @@ def compile_condition(c: ConditionSpec, as_of: date):
         if gte:
             return lambda f: f.lifetime_spend >= amount
         return lambda f: f.lifetime_spend < amount
+    if kind == LIFETIME_ORDERS:
+        if gte:
+            return lambda f: f.lifetime_orders >= count
+        return lambda f: f.lifetime_orders < count
     if kind == LARGEST_ORDER and days:
         return lambda f: f.window_largest.get(days, ZERO) >= amount
     if kind == LARGEST_ORDER:

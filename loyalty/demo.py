@@ -6,7 +6,7 @@ from django.db import transaction
 
 from shops.models import Shop
 
-from . import demo_points, services
+from . import demo_points, demo_segments, services
 from .models import Category, Condition, Rule
 
 D = Decimal
@@ -84,3 +84,4 @@ def build(*, stdout, scale: float = 1.0, seed: int = 42) -> None:
         summary = services.categories_recalculate(shop=shop)
         stdout.write(f"loyalty {code}: {len(ladder)} categories; recalculation {summary.as_dict()}")
     demo_points.build(stdout=stdout, scale=scale, seed=seed)
+    demo_segments.build(stdout=stdout, scale=scale, seed=seed)

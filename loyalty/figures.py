@@ -87,6 +87,8 @@ def _aggregates(shop: Shop, needs: Needs, as_of: date, *, via: str = "") -> dict
         aggs["largest_ever"] = Max(net)
     if needs.last_order:
         aggs["last_placed_at"] = Max(placed)
+    if needs.lifetime_orders:
+        aggs["orders_ever"] = Count(f"{via}pk")
     return aggs
 
 
@@ -212,6 +214,7 @@ def _figure_columns(needs: Needs) -> list[str]:
         + (["lifetime"] if needs.lifetime else [])
         + (["largest_ever"] if needs.largest_ever else [])
         + (["last_placed_at"] if needs.last_order else [])
+        + (["orders_ever"] if needs.lifetime_orders else [])
     )
 
 
@@ -258,6 +261,9 @@ def _build(rows, needs: Needs, tz) -> list[Figures]:
         if needs.last_order:
             last = _as_datetime(row[i])
             f.last_order_date = last.astimezone(tz).date() if last else None
+            i += 1
+        if needs.lifetime_orders:
+            f.lifetime_orders = row[i] or 0
     return figures
 
 

@@ -70,18 +70,37 @@ class Category(models.Model):
 
 
 class Rule(models.Model):
-    """A rule holds when all its conditions hold; a category's rules are OR-ed."""
+    """A rule holds when all its conditions hold; a category's (or a segment's) rules are
+    OR-ed. A rule belongs to exactly one category or one segment: one condition language."""
 
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="rules")
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="rules", null=True, blank=True
+    )
+    segment = models.ForeignKey(
+        "loyalty.Segment", verbose_name=_("segment"), on_delete=models.CASCADE,
+        related_name="rules", null=True, blank=True,
+    )
     name = models.CharField(_("name"), max_length=200)
 
     class Meta:
         verbose_name = _("rule")
         verbose_name_plural = _("rules")
         ordering = ["category", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__isnull=False, segment__isnull=True)
+                | Q(category__isnull=True, segment__isnull=False),
+                name="rule_of_one_category_or_segment",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def shop_id(self) -> int | None:
+        owner = self.category if self.category_id else self.segment
+        return owner.shop_id if owner is not None else None
 
 
 class ConditionKind(models.TextChoices):
@@ -100,6 +119,8 @@ class ConditionKind(models.TextChoices):
     DELIVERY_CITY = "delivery_city", _("Delivery city is")
     POINTS_EARNED = "points_earned", _("Bonus points earned in the last N days")
     POINTS_BALANCE = "points_balance", _("Current bonus points balance")
+    LIFETIME_ORDERS = "lifetime_orders", _("Number of counted orders (ever)")
+    DISABLED = "disabled", _("Customer is disabled")
 
 
 class Operator(models.TextChoices):
@@ -249,6 +270,80 @@ class RecalculationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shop_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class BuiltInSegment(models.TextChoices):
+    DISABLED = "disabled", _("Disabled customers")
+    WITHOUT_ORDERS = "without_orders", _("Customers without orders")
+    FIRST_ORDER_RECENTLY = "first_order_recently", _("First order recently")
+    LOYAL = "loyal", _("Loyal customers")
+    CUSTOMERS = "customers", _("Customers")
+
+
+class Segment(models.Model):
+    """A dynamic, overlapping set of a shop's customers: those for whom one of its rules
+    holds. Membership is computed by loyalty.segments and stored in SegmentMember."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="segments")
+    code = models.SlugField(_("code"), max_length=64)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    built_in = models.CharField(
+        _("built in"), max_length=32, choices=BuiltInSegment.choices, blank=True,
+        help_text=_("Built-in segments keep their definition; their rules cannot be edited."),
+    )
+    computed_at = models.DateTimeField(
+        _("last computed"), null=True, blank=True, editable=False,
+        help_text=_("When membership was last computed for every customer."),
+    )
+    member_count = models.PositiveIntegerField(_("members"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["shop", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "code"], name="segment_code_unique_per_shop"),
+            models.UniqueConstraint(
+                fields=["shop", "built_in"], condition=~Q(built_in=""),
+                name="segment_built_in_once_per_shop",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SegmentMember(models.Model):
+    """A customer is in a segment (since `computed_at`, when the refresh that put them there
+    ran). Written only by loyalty.segments."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="members")
+    customer = models.ForeignKey(
+        "shops.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
+        related_name="segment_memberships",
+    )
+    computed_at = models.DateTimeField(_("member since"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("segment member")
+        verbose_name_plural = _("segment members")
+        ordering = ["segment", "customer"]
+        constraints = [
+            models.UniqueConstraint(fields=["segment", "customer"], name="segment_member_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id}: {self.customer_id}"
+
+
+class SegmentRule(Rule):
+    """Segments' rules, for their own admin page (categories' rules have theirs)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("segment rule")
+        verbose_name_plural = _("segment rules")
 
 
 # Bonus points and programs live in their own module (see its docstring).

@@ -31,7 +31,7 @@ from .decide import Ladder
 HALF_CENT = Decimal("0.005")
 COMPILED = {
     c.CLIENT_TYPE, c.ACTIVE, c.WINDOW_SPEND, c.WINDOW_ORDERS, c.LARGEST_ORDER,
-    c.LIFETIME_SPEND, c.DAYS_SINCE_LAST_ORDER,
+    c.LIFETIME_SPEND, c.DAYS_SINCE_LAST_ORDER, c.LIFETIME_ORDERS, c.DISABLED,
 }
 
 
@@ -56,8 +56,12 @@ def _condition(
         return "c.client_type = %s", [cond.client_type]
     if kind == c.ACTIVE:
         return "c.is_active", []
+    if kind == c.DISABLED:
+        return "NOT c.is_active", []
     if kind == c.WINDOW_ORDERS:
         return f"COALESCE(f.orders_{cond.days}, 0) {op} %s", [cond.count or 0]
+    if kind == c.LIFETIME_ORDERS:
+        return f"COALESCE(f.orders_ever, 0) {op} %s", [cond.count or 0]
     if kind == c.DAYS_SINCE_LAST_ORDER:
         # days >= N  <=>  the last order's local date <= as_of - N  <=>  placed before the
         # local midnight that starts day (as_of - N + 1). No order at all: ">=" holds.

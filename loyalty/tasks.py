@@ -4,7 +4,7 @@ from celery import shared_task
 
 from shops.models import Shop
 
-from . import points, services
+from . import points, segments, services
 from .models import PointsPolicy
 
 
@@ -15,7 +15,8 @@ def recalculate_shop(shop_id: int, run_id: int | None = None) -> dict:
         summary = services.categories_recalculate(shop=shop, run_id=run_id)
     except services.RecalculationBusy as exc:
         return {"skipped": str(exc)}
-    return summary.as_dict()
+    refreshed = segments.segments_refresh(shop=shop)
+    return {**summary.as_dict(), "segments": refreshed.as_dict()}
 
 
 @shared_task
@@ -48,3 +49,13 @@ def expire_points_all_shops() -> list[int]:
     for shop_id in shop_ids:
         expire_points_shop.delay(shop_id)
     return shop_ids
+
+
+@shared_task(acks_late=True)
+def refresh_customer_segments(customer_id: int) -> list[int]:
+    return sorted(segments.customer_segments_refresh(customer_id=customer_id))
+
+
+@shared_task(acks_late=True)
+def refresh_shop_segments(shop_id: int) -> dict:
+    return segments.segments_refresh(shop=Shop.objects.get(pk=shop_id)).as_dict()

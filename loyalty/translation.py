@@ -1,8 +1,13 @@
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Category
+from .models import Category, Segment
 
 
 @register(Category)
 class CategoryTranslationOptions(TranslationOptions):
+    fields = ("name", "description")
+
+
+@register(Segment)
+class SegmentTranslationOptions(TranslationOptions):
     fields = ("name", "description")

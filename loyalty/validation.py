@@ -19,11 +19,13 @@ REQUIRED = {
     c.DELIVERY_CITY: ("text",),
     c.POINTS_EARNED: ("days", "count"),
     c.POINTS_BALANCE: ("count",),
+    c.LIFETIME_ORDERS: ("count",),
+    c.DISABLED: (),
 }
 #: Kinds whose operator may be "<"; the others always mean ">=" or "is".
 TWO_WAY = {
-    c.WINDOW_SPEND, c.WINDOW_ORDERS, c.LIFETIME_SPEND, c.DAYS_SINCE_LAST_ORDER, c.POINTS_EARNED,
-    c.POINTS_BALANCE,
+    c.WINDOW_SPEND, c.WINDOW_ORDERS, c.LIFETIME_SPEND, c.DAYS_SINCE_LAST_ORDER, c.LIFETIME_ORDERS,
+    c.POINTS_EARNED, c.POINTS_BALANCE,
 }
 
 

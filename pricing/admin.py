@@ -88,6 +88,15 @@ class ConfigurationForm(ShopCurrencyMixin, forms.ModelForm):
         return data
 
 
+class SegmentAdvantageForm(ConfigurationForm):
+    def clean(self):
+        data = super().clean()
+        shop, segment = data.get("shop"), data.get("segment")
+        if shop is not None and segment is not None and segment.shop_id != shop.pk:
+            self.add_error("segment", _("Not in this shop: %(items)s.") % {"items": segment})
+        return data
+
+
 class TierFormSet(forms.BaseInlineFormSet):
     """Tiers of one configuration: thresholds strictly increasing, in the order listed."""
 
@@ -287,8 +296,12 @@ class CumulativeDiscountAdmin(TieredAdmin):
 @admin.register(SegmentAdvantage)
 class SegmentAdvantageAdmin(TieredAdmin):
     inlines = (SegmentTierInline,)
-    fields = (*CONFIGURATION_FIELDS, "segment_code", "earns_points", "applies_with_promo_code")
-    list_display = (*TieredAdmin.list_display, "segment_code")
+    form = SegmentAdvantageForm
+    fields = (*CONFIGURATION_FIELDS, "segment", "special_discount", "earns_points",
+              "applies_with_promo_code")
+    list_display = (*TieredAdmin.list_display, "segment")
+    list_select_related = ("shop", "segment")
+    autocomplete_fields = ("segment",)
 
 
 @admin.register(QuantityDiscount)

@@ -17,6 +17,7 @@ from djmoney.money import Money
 
 from shops.models import ClientType, Collection, Customer, Product, Shop
 
+from . import demo_segments
 from .models import (
     CategoryDiscount,
     CumulativeDiscount,
@@ -75,6 +76,7 @@ def build(*, stdout: TextIO, scale: float = 1.0, seed: int = 42) -> None:
         for client_type in ClientType.values:
             _configurations(shop, client_type, names, factor)
         cards = _cards(shop)
+        demo_segments.build(shop)
         stdout.write(
             f"  shop {shop.code}: discount configurations for {len(ClientType.values)} client "
             f"types, quantity profile on {profile.product_links.count()} products, "
@@ -152,7 +154,7 @@ def _configurations(shop: Shop, client_type: str, names: dict, factor: Decimal) 
     # 8. Segment advantage in fr: from 50 EUR 5 EUR off; from 150 EUR 10% and free shipping.
     if shop.code == "fr":
         advantage = _config(SegmentAdvantage, shop, client_type, names["segment"] + suffix,
-                            position=80, segment_code="", earns_points=True,
+                            position=80, segment=None, earns_points=True,
                             applies_with_promo_code=False)
         for minimum, amount, percent, free in (("50", "5", "0", False),
                                                ("150", "0", "10", True)):

@@ -71,7 +71,9 @@ Contract
 * Order-level benefits follow order-level eligibility in the chosen pricing, whatever happens
   per line: gifts and granted points of the threshold tier, free shipping of the segment tier.
   Points to earn = tier points + floor(total * bonus percent / 100), the percent part not
-  earned when the applied segment advantage has ``earns_points`` = False.
+  earned when the applied segment advantage has ``earns_points`` = False. A segment advantage
+  with ``special_discount`` = False gives its tier's free shipping (and its points setting)
+  but none of the tier's amount or percent off.
 * Breakdown: one entry per configuration considered (plus one for an unknown code), in input
   order: ``applied`` with the amount it took off (entries sum to ``discount_total``), or
   ``rejected`` with a ``Reason``. An applied entry may carry a reason too, saying why it took
@@ -482,6 +484,8 @@ class SegmentAdvantage(_DiscountBase):
     tiers: tuple[SegmentTier, ...]
     earns_points: bool = True
     applies_with_promo_code: bool = True
+    #: False: the tiers' amount and percent off are not given (free shipping still is).
+    special_discount: bool = True
     kind: ClassVar[DiscountKind] = DiscountKind.SEGMENT
 
     def __post_init__(self) -> None:
@@ -818,8 +822,9 @@ class _Quoter:
         tier = _highest_reached(config.tiers, "min_cart_total", self.goods_total)
         if tier is None:
             return Reason.TIER_NOT_REACHED
-        rate = tier.percent_off / _HUNDRED if tier.percent_off else None
-        amount = tier.amount_off or None
+        percent_off = tier.percent_off if config.special_discount else ZERO
+        rate = percent_off / _HUNDRED if percent_off else None
+        amount = (tier.amount_off or None) if config.special_discount else None
         value = (rate or ZERO) * self.goods_total
         shares = None
         if amount is not None:
@@ -831,7 +836,7 @@ class _Quoter:
             amount=amount,
             shares=shares,
             value=value,
-            percent=tier.percent_off or None,
+            percent=percent_off or None,
             free_shipping=tier.free_shipping,
             earns_points=config.earns_points,
         )

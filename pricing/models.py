@@ -452,10 +452,15 @@ class SegmentAdvantage(DiscountConfiguration):
 
     kind = DiscountKind.SEGMENT
 
-    # Segments do not exist yet: the segments issue turns this into a FK to loyalty.Segment.
-    segment_code = models.SlugField(
-        _("segment"), max_length=64, blank=True,
+    segment = models.ForeignKey(
+        "loyalty.Segment", verbose_name=_("segment"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="advantages",
         help_text=_("Empty: every customer of this client type."),
+    )
+    special_discount = models.BooleanField(
+        _("gives a special discount"), default=True,
+        help_text=_("Off: the tiers' amount and % off are not given; their free shipping "
+                    "and the points setting still apply."),
     )
     earns_points = models.BooleanField(_("earns bonus points"), default=True)
     applies_with_promo_code = models.BooleanField(

@@ -6,7 +6,8 @@ branch per table, returning
 - the customer's category percent, loyalty card percent and lifetime counted spend net of
   returns (one aggregate compiled from shops.counting's definitions), when there is a customer,
   with the tiers of their category's bonus or discount program (loyalty.programs picks the
-  tier), their points balance and the shop's value per point;
+  tier), their points balance and the shop's value per point, and the segments they are in
+  (stored membership);
 - the shop's enabled configurations for the client type, every kind, with their tiers (and the
   threshold tiers' gifts);
 - the promo code entered, whatever its client type or state (so that the quote can say why it
@@ -62,7 +63,8 @@ class CustomerFacts:
     lifetime_spend: Decimal
     category_percent: Decimal | None
     loyalty_card_percent: Decimal | None
-    segment_codes: frozenset[str]
+    #: The segments the customer is in (loyalty.SegmentMember, stored by loyalty.segments).
+    segment_ids: frozenset[int]
     #: The bonus % of the category's bonus program tier reached by the lifetime spend.
     bonus_percent: Decimal | None = None
     points_balance: int = 0
@@ -91,18 +93,12 @@ def _lifetime_spend_sql(vendor: str) -> tuple[str, list, int]:
     return sql, params, params.index(_SENTINEL)
 
 
-def customer_segment_codes(customer_id: int) -> frozenset[str]:
-    """The segments the customer is in. Segments do not exist yet (the segments issue will
-    compute them here); until then only advantages without a segment code apply."""
-    return frozenset()
-
-
 # --- configurations, promo code and products: one query ---------------------------------------
 
 # Every branch has the columns of _TYPES; what ref, n*, d*, f*, t1 and dt* hold depends on
 # the branch (``grp``), see each branch and _build.
 (_CUSTOMER, _CUMULATIVE, _THRESHOLD, _GIFT, _QUANTITY, _OFFER, _CATEGORY, _CARD, _SEGMENT,
- _CODE, _COLLECTION, _PROFILE, _PROGRAM_TIER, _POINTS) = range(1, 15)
+ _CODE, _COLLECTION, _PROFILE, _PROGRAM_TIER, _POINTS, _MEMBER) = range(1, 16)
 
 # PostgreSQL types a UNION pairwise from the left: this empty first branch types every column.
 _TYPES = """
@@ -164,13 +160,15 @@ SELECT 7, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
 SELECT 8, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM pricing_loyaltycarddiscount d """,
-    # segment: ref = tier, n2 = applies with a code, d1 = from cart total, d2 = percent off,
-    # d3 = amount off, f1 = free shipping, f2 = earns points, t1 = segment code
+    # segment: ref = tier, n1 = segment (NULL: every customer), n2 = applies with a code,
+    # n3 = gives its special discount, d1 = from cart total, d2 = percent off,
+    # d3 = amount off, f1 = free shipping, f2 = earns points
     """
 SELECT 9, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
-       t.id, NULL, CASE WHEN d.applies_with_promo_code THEN 1 ELSE 0 END, NULL, NULL,
+       t.id, d.segment_id, CASE WHEN d.applies_with_promo_code THEN 1 ELSE 0 END,
+       CASE WHEN d.special_discount THEN 1 ELSE 0 END, NULL,
        t.min_cart_total, t.percent_off, t.amount_off, t.free_shipping, d.earns_points,
-       d.segment_code, NULL, NULL
+       NULL, NULL, NULL
   FROM pricing_segmentadvantage d
   LEFT JOIN pricing_segmenttier t ON t.advantage_id = d.id """,
 )
@@ -213,6 +211,11 @@ SELECT 14, c.id, NULL, NULL, NULL, NULL, NULL, NULL, a.balance, NULL, NULL, NULL
   LEFT JOIN loyalty_pointsaccount a ON a.customer_id = c.id
   LEFT JOIN loyalty_pointspolicy pp ON pp.shop_id = c.shop_id
  WHERE c.id = %s"""
+# The segments the customer is in (ref), as stored by loyalty.segments.
+_MEMBER_BRANCH = """
+SELECT 15, m.customer_id, NULL, NULL, NULL, NULL, NULL, m.segment_id,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM loyalty_segmentmember m WHERE m.customer_id = %s"""
 # The products' collections (ref) and quantity profile tiers (t1 = basis, d1 = from, d2 = %).
 _COLLECTION_BRANCH = """
 SELECT 11, pc.product_id, NULL, NULL, NULL, NULL, NULL, pc.collection_id,
@@ -275,6 +278,8 @@ def pricing_data(
             params += [customer_id, program]
         parts.append(_POINTS_BRANCH)
         params += [customer_id]
+        parts.append(_MEMBER_BRANCH)
+        params.append(customer_id)
     for sql in _BRANCHES:
         parts.append(sql + _OWN)
         params += [shop.pk, client_type, True]
@@ -306,6 +311,7 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
     customer: dict | None = None
     points_row: tuple[int, Decimal] = (0, ZERO)
     program_tiers: dict[str, list[programs.Tier]] = defaultdict(list)
+    segment_ids: set[int] = set()
     for row in rows:
         (grp, pk, name, row_client_type, enabled, stacking, position, ref, n1, n2, n3, n4,
          d1, d2, d3, f1, f2, t1, dt1, dt2) = row
@@ -320,6 +326,9 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
             continue
         if grp == _POINTS:
             points_row = (n1 or 0, _decimal(d1) or ZERO)
+            continue
+        if grp == _MEMBER:
+            segment_ids.add(ref)
             continue
         if grp == _COLLECTION:
             collections[pk].add(ref)
@@ -338,7 +347,8 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
             continue
         key = (grp, pk)
         if key not in heads:
-            heads[key] = {"common": common, "ref": ref, "n1": n1, "n2": n2, "f2": f2, "t1": t1}
+            heads[key] = {"common": common, "ref": ref, "n1": n1, "n2": n2, "n3": n3, "f2": f2,
+                          "t1": t1}
         if grp in (_CUMULATIVE, _THRESHOLD, _SEGMENT) and ref is not None:
             tiers[key].append((ref, n1, _decimal(d1), _decimal(d2), _decimal(d3), f1))
 
@@ -355,7 +365,9 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
         )
         data.promo_code_uses_total, data.promo_code_uses_by_customer = n3, n4
     if customer is not None:
-        data.customer = _customer_facts(customer, program_tiers, points_row)
+        data.customer = _customer_facts(
+            customer, program_tiers, points_row, frozenset(segment_ids)
+        )
     data.collections = {pk: frozenset(c) for pk, c in collections.items()}
     data.profiles = {
         pk: engine.QuantityProfile(engine.QuantityBasis(basis), tuple(profile_tiers[pk]))
@@ -365,7 +377,8 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
 
 
 def _customer_facts(
-    customer: dict, program_tiers: dict[str, list[programs.Tier]], points_row: tuple
+    customer: dict, program_tiers: dict[str, list[programs.Tier]], points_row: tuple,
+    segment_ids: frozenset[int],
 ) -> CustomerFacts:
     """A discount program's tier replaces the category percent (below its first tier the
     category's own percent stays); a bonus program's tier gives the bonus percent."""
@@ -380,7 +393,7 @@ def _customer_facts(
         lifetime_spend=lifetime,
         category_percent=category_percent,
         loyalty_card_percent=customer["loyalty_card_percent"],
-        segment_codes=customer_segment_codes(customer["pk"]),
+        segment_ids=segment_ids,
         bonus_percent=programs.tier_percent(program_tiers.get(Program.BONUS, ()), lifetime),
         points_balance=balance,
         point_value=value,
@@ -405,8 +418,8 @@ def _discount(grp: int, pk: int, head: dict, tiers: list, gifts: dict) -> engine
     if grp == _SEGMENT:
         return engine.SegmentAdvantage(
             id=engine_id(DiscountKind.SEGMENT, pk), **common,
-            segment_id=head["t1"] or EVERY_CUSTOMER, earns_points=bool(head["f2"]),
-            applies_with_promo_code=bool(head["n2"]),
+            segment_id=head["n1"] or EVERY_CUSTOMER, earns_points=bool(head["f2"]),
+            applies_with_promo_code=bool(head["n2"]), special_discount=bool(head["n3"]),
             tiers=tuple(engine.SegmentTier(d1, d3, d2, bool(f1))
                         for _, _, d1, d2, d3, f1 in tiers),
         )

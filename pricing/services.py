@@ -179,7 +179,7 @@ def cart_inputs(
         category_percent=facts.category_percent if facts else None,
         loyalty_card_percent=facts.loyalty_card_percent if facts else None,
         bonus_percent=facts.bonus_percent if facts else None,
-        segment_ids=frozenset({EVERY_CUSTOMER}) | (facts.segment_codes if facts else frozenset()),
+        segment_ids=frozenset({EVERY_CUSTOMER}) | (facts.segment_ids if facts else frozenset()),
         promo_code_uses_total=data.promo_code_uses_total,
         promo_code_uses_by_customer=data.promo_code_uses_by_customer,
     )

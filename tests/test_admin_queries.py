@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from loyalty import services
+from loyalty import segments, services
 from tests.factories import CategoryFactory, CustomerFactory, ShopFactory, add_rule, order
 
 pytestmark = pytest.mark.django_db
@@ -17,6 +17,7 @@ CHANGELISTS = [
     "loyalty_category", "loyalty_rule", "loyalty_categorychange", "loyalty_recalculationrun",
     "loyalty_bonusprogram", "loyalty_discountprogram", "loyalty_pointsentry",
     "loyalty_pointspolicy",
+    "loyalty_segment", "loyalty_segmentrule", "loyalty_segmentmember",
 ]
 
 
@@ -28,6 +29,7 @@ def make_rows(n):
     for _ in range(n):
         order(CustomerFactory(shop=shop), "10.00")
     services.categories_recalculate(shop=shop)
+    segments.segments_refresh(shop=shop)
     assert default.pk
 
 

@@ -250,7 +250,8 @@ def segment_tier(value, amount="0", percent="0", free=False):
 def test_segment_advantage_tiers_are_saved_and_checked(admin_client):
     shop = ShopFactory(code="fr", currency="EUR")
     url = reverse("admin:pricing_segmentadvantage_add")
-    base = configuration(shop, segment_code="", earns_points="on", applies_with_promo_code="on")
+    base = configuration(shop, segment="", special_discount="on", earns_points="on",
+                         applies_with_promo_code="on")
 
     bad = admin_client.post(url, {**base, **inline("tiers", [
         segment_tier("50", amount="5"), segment_tier("150", percent="120"),

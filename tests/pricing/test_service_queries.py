@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from loyalty.models import Segment
 from pricing import selectors
 from pricing.engine import DiscountKind, SegmentTier
 from pricing.services import cart_quote
@@ -130,8 +131,9 @@ def test_loaded_configurations_carry_their_tiers_and_gifts(world):
 @pytest.mark.parametrize("flag", [True, False])
 def test_segment_and_promo_code_flags_and_dates_are_loaded(world, flag):
     shop, customer, collections, products = world
+    pros = None if flag else Segment.objects.create(shop=shop, code="pros", name="Pros")
     segment(shop, ("50", "5", "0", flag), name="Flags", earns_points=flag,
-            applies_with_promo_code=flag, segment_code="" if flag else "pros")
+            applies_with_promo_code=flag, segment=pros, special_discount=flag)
     PromoCodeFactory(shop=shop, code="DATED", percent=None, amount=money(shop, "7.50"),
                      valid_from=date(2025, 1, 2), valid_until=date(2025, 3, 4),
                      usage_limit=9, usage_limit_per_customer=2, combinable=flag,
@@ -141,8 +143,9 @@ def test_segment_and_promo_code_flags_and_dates_are_loaded(world, flag):
                                   customer_id=customer.pk, product_ids=[products[0].pk])
 
     (advantage,) = data.discounts
-    assert (advantage.earns_points, advantage.applies_with_promo_code) == (flag, flag)
-    assert advantage.segment_id == ("*" if flag else "pros")
+    assert (advantage.earns_points, advantage.applies_with_promo_code,
+            advantage.special_discount) == (flag, flag, flag)
+    assert advantage.segment_id == ("*" if flag else pros.pk)
     assert advantage.tiers == (SegmentTier(D("50.00"), D("5.00"), D("0.00"), flag),)
     code = data.promo_code
     assert (code.code, code.percent, code.amount, code.minimum_order_value) == (

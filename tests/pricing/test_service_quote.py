@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from djmoney.money import Money
 
-from loyalty.models import Category
+from loyalty.models import Category, Segment
 from pricing.engine import DiscountKind, DiscountStatus, Reason
 from pricing.models import PromoCodeUse
 from pricing.services import cart_quote
@@ -209,8 +209,9 @@ def test_segment_advantage_tiers_for_every_customer():
     assert (large.total, large.quote.free_shipping) == (Money("180.00", "EUR"), True)
 
 
-def test_segment_advantage_with_a_segment_code_waits_for_segments(shop, customer):
-    segment(shop, ("0", "5", "0", False), name="Paris", segment_code="paris-pros")
+def test_segment_advantage_for_a_segment_the_customer_is_not_in(shop, customer):
+    pros = Segment.objects.create(shop=shop, code="paris-pros", name="Paris pros")
+    segment(shop, ("0", "5", "0", False), name="Paris", segment=pros)
 
     result = cart_quote(shop=shop, customer=customer, lines=[(product(shop, "60"), 1)])
 

@@ -1,0 +1,213 @@
+"""Statistics for the admin: one shop, one date range, a list of sections.
+
+Each section is a function `(period) -> Table` built from aggregate queries (a fixed number
+per section, whatever the number of customers), so the page costs the same number of
+statements on 10 customers or 1M. `SECTIONS` lists them in page order: a new section (points
+earned and spent, notifications sent and their SMS cost) is one more function there.
+
+- Dates are the shop's local dates, both ends included: `start` 00:00 to the midnight after
+  `end`, in the shop's time zone.
+- "Customers per category/segment" are counts now (membership as last computed), not over
+  the range.
+- "Average counted order value" is over the counted orders placed in the range (completed,
+  paid in full, value net of returns: shops.counting), grouped by the customer's category
+  now. The average is the exact sum divided by the count, rounded half up to the cent once.
+- "Moves" are category changes in the range that went up or down by rules, the fallback or
+  staff; the placement of a newly registered customer and locks are not moves. Weeks are
+  ISO weeks of the shop's local dates; weeks without moves are listed with zeros.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, Q, Sum
+from django.db.models.functions import TruncWeek
+from django.utils.translation import gettext as _
+
+from shops.counting import COUNTED_ORDER, ORDER_NET_VALUE
+from shops.models import Customer, Order, Shop
+
+from .models import Category, CategoryChange, ChangeReason, Segment
+
+CENT = Decimal("0.01")
+AMOUNT = DecimalField(max_digits=16, decimal_places=2)
+
+
+@dataclass(frozen=True)
+class Period:
+    shop: Shop
+    start: date
+    end: date  # included
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=self.shop.tz)
+
+    @property
+    def until(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=self.shop.tz)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """How to draw a table: `kind` is Chart.js's ("bar", "line"), labels from column
+    `label`, one data set per column in `series`."""
+
+    kind: str
+    label: int = 0
+    series: tuple[int, ...] = (1,)
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple] = field(default_factory=list)
+    chart: Chart | None = None
+
+    def chart_data(self) -> dict | None:
+        """The chart as Chart.js data (plain JSON types)."""
+        if self.chart is None:
+            return None
+        return {
+            "type": self.chart.kind,
+            "labels": [str(row[self.chart.label]) for row in self.rows],
+            "datasets": [
+                {"label": str(self.columns[i]), "data": [_number(row[i]) for row in self.rows]}
+                for i in self.chart.series
+            ],
+        }
+
+
+def _number(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    return value if value is not None else 0
+
+
+def _average(total, count) -> Decimal | None:
+    if not count:
+        return None
+    return (Decimal(total) / count).quantize(CENT, ROUND_HALF_UP)
+
+
+def customers_per_category(period: Period) -> Table:
+    categories = (
+        Category.objects.filter(shop=period.shop).order_by("-rank")
+        .annotate(n=Count("customers")).values_list("name", "n")
+    )
+    rows = list(categories)
+    without = Customer.objects.filter(shop=period.shop, category__isnull=True).count()
+    if without:
+        rows.append((_("(no category)"), without))
+    return Table(
+        "customers_per_category", _("Customers per category (now)"),
+        (_("Category"), _("Customers")), rows, Chart("bar"),
+    )
+
+
+def customers_per_segment(period: Period) -> Table:
+    segments = (
+        Segment.objects.filter(shop=period.shop).order_by("name")
+        .annotate(n=Count("members")).values_list("name", "built_in", "n")
+    )
+    labels = dict(Segment._meta.get_field("built_in").choices)
+    rows = [(str(labels[built_in]) if built_in else name, n) for name, built_in, n in segments]
+    return Table(
+        "customers_per_segment", _("Customers per segment (now)"),
+        (_("Segment"), _("Customers")), rows, Chart("bar"),
+    )
+
+
+def average_order_value_per_category(period: Period) -> Table:
+    net = ExpressionWrapper(ORDER_NET_VALUE, output_field=AMOUNT)
+    grouped = (
+        Order.objects.filter(
+            COUNTED_ORDER, shop=period.shop, placed_at__gte=period.since,
+            placed_at__lt=period.until,
+        )
+        .order_by().values("customer__category_id")
+        .annotate(orders=Count("pk"), total=Sum(net))
+        .values_list("customer__category_id", "orders", "total")
+    )
+    by_category = {category_id: (orders, total) for category_id, orders, total in grouped}
+    names = list(
+        Category.objects.filter(shop=period.shop).order_by("-rank").values_list("pk", "name")
+    )
+    if None in by_category:
+        names.append((None, _("(no category)")))
+    rows = []
+    for pk, name in names:
+        orders, total = by_category.get(pk, (0, Decimal(0)))
+        total = Decimal(total or 0).quantize(CENT)
+        rows.append((name, orders, total, _average(total, orders)))
+    return Table(
+        "average_order_value_per_category",
+        _("Average counted order value per category (%(currency)s)")
+        % {"currency": period.shop.currency},
+        (_("Category"), _("Counted orders"), _("Total value"), _("Average value")), rows,
+        Chart("bar", series=(3,)),
+    )
+
+
+def _weeks(period: Period) -> list[date]:
+    monday = period.start - timedelta(days=period.start.weekday())
+    weeks = []
+    while monday <= period.end:
+        weeks.append(monday)
+        monday += timedelta(days=7)
+    return weeks
+
+
+def moves_per_week(period: Period) -> Table:
+    tz = period.shop.tz
+    grouped = (
+        CategoryChange.objects.filter(
+            shop=period.shop, changed_at__gte=period.since, changed_at__lt=period.until,
+        )
+        .exclude(reason=ChangeReason.REGISTERED).exclude(direction=0)
+        .annotate(week=TruncWeek("changed_at", tzinfo=tz))
+        .order_by().values("week")
+        .annotate(up=Count("pk", filter=Q(direction__gt=0)),
+                  down=Count("pk", filter=Q(direction__lt=0)))
+        .values_list("week", "up", "down")
+    )
+    counts = {}
+    for week, up, down in grouped:
+        day = week.astimezone(tz).date() if isinstance(week, datetime) else week
+        counts[day] = (up, down)
+    rows = []
+    for monday in _weeks(period):
+        year, number, _day = monday.isocalendar()
+        up, down = counts.get(monday, (0, 0))
+        rows.append((f"{year}-W{number:02d}", up, down))
+    return Table(
+        "moves_per_week", _("Moves between categories per week"),
+        (_("Week"), _("Up"), _("Down")), rows, Chart("line", series=(1, 2)),
+    )
+
+
+#: The page's sections, in order. Points earned/spent and notifications sent with their SMS
+#: cost come with the points and notifications apps: one function each, added here.
+SECTIONS: list[Callable[[Period], Table]] = [
+    customers_per_category,
+    customers_per_segment,
+    average_order_value_per_category,
+    moves_per_week,
+]
+
+
+def statistics(period: Period) -> list[Table]:
+    return [make(period) for make in SECTIONS]
+
+
+def section(period: Period, key: str) -> Table | None:
+    for make in SECTIONS:
+        if make.__name__ == key:
+            return make(period)
+    return None
