@@ -4,6 +4,7 @@ HTTP endpoint (SMS provider or webhook receiver) that honours Idempotency-Key.""
 from __future__ import annotations
 
 import email
+import email.policy
 import json
 import socket
 import threading
@@ -80,7 +81,9 @@ class Inbox:
         self.messages: list[EmailMessage] = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
-        self.messages.append(email.message_from_bytes(envelope.content))
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
         return "250 OK"
 
 
