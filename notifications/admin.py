@@ -237,16 +237,20 @@ class BulkSendAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
     list_select_related = ("shop", "category")
     change_form_template = "admin/notifications/bulksend/change_form.html"
 
+    summary = ("status", "recipients", "total_cost", "progress", "created_by", "confirmed_by",
+               "confirmed_at")
+
+    def get_fields(self, request, obj=None):
+        fields = ["shop", "category", "channel", "subject", "body"]
+        return fields if obj is None else [*fields, *self.summary]
+
     def get_readonly_fields(self, request, obj=None):
-        summary = ("status", "recipients", "total_cost", "progress", "created_by",
-                   "confirmed_by", "confirmed_at")
-        if obj is None:
-            return ()
-        if obj.status != BulkSendStatus.DRAFT:
-            return ("shop", "category", "channel",
-                    *get_translation_fields("subject"), *get_translation_fields("body"),
-                    *summary)
-        return ("shop", "category", "channel", *summary)
+        return () if obj is None else ("shop", "category", "channel", *self.summary)
+
+    def has_change_permission(self, request, obj=None):
+        # A confirmed bulk send is history: its page shows it and its progress, read-only.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or obj.status == BulkSendStatus.DRAFT)
 
     def has_delete_permission(self, request, obj=None):
         return obj is None or obj.status == BulkSendStatus.DRAFT

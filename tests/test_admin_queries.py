@@ -15,6 +15,8 @@ pytestmark = pytest.mark.django_db
 CHANGELISTS = [
     "shops_shop", "shops_collection", "shops_customer", "shops_product", "shops_order",
     "loyalty_category", "loyalty_rule", "loyalty_categorychange", "loyalty_recalculationrun",
+    "notifications_messagetemplate", "notifications_message", "notifications_channelsettings",
+    "notifications_bulksend",
 ]
 
 
@@ -25,8 +27,18 @@ def make_rows(n):
     add_rule(silver, {"kind": "window_spend", "days": 30, "amount": Decimal(1)})
     for _ in range(n):
         order(CustomerFactory(shop=shop), "10.00")
-    services.categories_recalculate(shop=shop)
+    services.categories_recalculate(shop=shop)  # writes category messages, too
+    notification_rows(shop, silver, n)
     assert default.pk
+
+
+def notification_rows(shop, category, n):
+    from notifications.models import BulkSend, ChannelSettings, MessageTemplate
+
+    ChannelSettings.objects.create(shop=shop, sms_enabled=True)
+    for i in range(n):
+        BulkSend.objects.create(shop=shop, category=category, channel="sms", body_en=f"b{i}")
+    MessageTemplate.objects.create(shop=shop, event="registered", channel="sms", body_en="Hi")
 
 
 def queries_for(client, name):
