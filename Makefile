@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
 
-.PHONY: run test install messages lint bench-recalc bench-pricing
+.PHONY: run test install messages lint bench-recalc bench-pricing bench-notify
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,6 @@ bench-recalc: install
 
 bench-pricing: install
 	$(PY) bench/bench_pricing.py
+
+bench-notify: install
+	$(PY) bench/bench_notifications.py
