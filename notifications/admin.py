@@ -73,6 +73,7 @@ class MessageTemplateForm(forms.ModelForm):
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
     form = MessageTemplateForm
+    fields = ("shop", "event", "channel", "enabled", "subject", "body", "preview_customer")
     list_display = ("event", "channel", "shop_or_default", "enabled", "updated_at")
     list_filter = ("event", "channel", "enabled", "shop")
     list_select_related = ("shop",)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from loyalty import services as loyalty
 from notifications import delivery
 from notifications.defaults import LANGUAGES
-from notifications.models import BulkSend, ChannelSettings, Consent, Message
+from notifications.models import BulkSend, ChannelSettings, Consent, Message, MessageTemplate
 from tests.factories import CustomerFactory
 
 from .conftest import use_sms
@@ -166,3 +166,17 @@ def test_consent_is_edited_on_the_customer_page(admin_client, ladder):
                    if f.formset.model is Consent)
     assert formset.formset.forms[0].instance.sms is False
     assert ChannelSettings.objects.count() == 0
+
+
+def test_template_and_bulk_send_pages_open(admin_client, ladder):
+    template = MessageTemplate.objects.get(shop=None, event="registered", channel="sms")
+    change = admin_client.get(
+        reverse("admin:notifications_messagetemplate_change", args=[template.pk])
+    )
+    add = admin_client.get(reverse("admin:notifications_bulksend_add"))
+
+    assert change.status_code == add.status_code == 200
+    page = change.content.decode()
+    assert 'name="preview_customer"' in page and 'name="_preview"' in page
+    assert 'id="id_body_uk"' in page  # a tab per language
+    assert "Count recipients and cost" in add.content.decode()
