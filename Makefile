@@ -7,7 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
 
-.PHONY: run test install messages lint bench-recalc bench-pricing bench-segments bench-statistics
+.PHONY: run test install messages lint bench-recalc bench-pricing bench-segments bench-statistics \
+	bench-notify
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,3 +52,6 @@ bench-segments: install
 
 bench-statistics: install
 	$(PY) bench/bench_statistics.py
+
+bench-notify: install
+	$(PY) bench/bench_notifications.py

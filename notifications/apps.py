@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        from loyalty import events as loyalty_events
+        from shops import events as shops_events
+
+        from . import hooks
+
+        loyalty_events.on_categories_changed(hooks.categories_changed)
+        shops_events.on_figures_changed(hooks.figures_changed)

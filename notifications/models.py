@@ -1,0 +1,279 @@
+"""Message templates, per-shop channel settings, consent, the outbox and bulk sends.
+
+Nothing here decides anything: rendering is in `notifications.rendering`, SMS segments and
+cost in `notifications.sms`, what gets recorded in `notifications.services`, delivery in
+`notifications.delivery`.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from djmoney.models.fields import MoneyField
+
+from shops.models import MONEY
+
+#: The price of one SMS segment when a shop has not set its own (in the shop's currency).
+DEFAULT_SMS_PRICE = Decimal("1.01")
+
+
+class Event(models.TextChoices):
+    CATEGORY_UP = "category_up", _("Category changed up")
+    CATEGORY_DOWN = "category_down", _("Category changed down")
+    REGISTERED = "registered", _("Customer registered (welcome)")
+    ORDER_COMPLETED = "order_completed", _("Order completed")
+    BULK = "bulk", _("Bulk send")
+
+
+#: The events a template can be written for (a bulk send carries its own text).
+TEMPLATE_EVENTS = [e for e in Event if e != Event.BULK]
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    WEBHOOK = "webhook", _("Webhook (mobile app, chat-bot)")
+
+
+class MessageTemplate(models.Model):
+    """Subject and body for one event and channel, translated (see translation.py).
+
+    A template without a shop is the project default, used by every shop that has no
+    template of its own for that event and channel. A disabled shop template switches the
+    message off for that shop.
+    """
+
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, null=True, blank=True,
+        related_name="+", help_text=_("Empty: the default for every shop without its own."),
+    )
+    event = models.CharField(_("event"), max_length=24, choices=Event.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    enabled = models.BooleanField(
+        _("enabled"), default=True, help_text=_("Disabled: this message is not sent.")
+    )
+    subject = models.CharField(
+        _("subject"), max_length=200, blank=True,
+        help_text=_("Email subject, or the title of a webhook message. Unused for SMS."),
+    )
+    body = models.TextField(_("body"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        ordering = ["shop", "event", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "event", "channel"], name="template_unique_per_shop",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "channel"], condition=Q(shop__isnull=True),
+                name="template_one_default",
+            ),
+            models.CheckConstraint(
+                condition=~Q(event="bulk"), name="template_event_not_bulk",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.shop or _("default")
+        return f"{self.get_event_display()} / {self.get_channel_display()} ({where})"
+
+
+class ChannelSettings(models.Model):
+    """A shop's channels: which are on, the SMS sender and price, the webhook endpoint."""
+
+    shop = models.OneToOneField(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE,
+        related_name="notification_settings",
+    )
+    email_enabled = models.BooleanField(_("send emails"), default=True)
+    sms_enabled = models.BooleanField(_("send SMS"), default=False)
+    sms_sender = models.CharField(
+        _("SMS sender name"), max_length=11, blank=True,
+        help_text=_("Up to 11 characters, as registered with the SMS provider."),
+    )
+    sms_price = models.DecimalField(
+        _("price per SMS segment"), max_digits=8, decimal_places=4, default=DEFAULT_SMS_PRICE,
+        validators=[MinValueValidator(0)], help_text=_("In the shop's currency."),
+    )
+    webhook_url = models.URLField(
+        _("webhook URL"), blank=True,
+        help_text=_("Messages are posted here as JSON (mobile app, chat-bot). Empty: off."),
+    )
+    webhook_secret = models.CharField(
+        _("webhook secret"), max_length=200, blank=True,
+        help_text=_("Signs each post: header X-Patron-Signature = sha256=HMAC-SHA256(body)."),
+    )
+
+    class Meta:
+        verbose_name = _("channel settings")
+        verbose_name_plural = _("channel settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(sms_price__gte=0), name="sms_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.shop)
+
+
+class Consent(models.Model):
+    """A customer's per-channel consent. A customer without a row has not opted out."""
+
+    customer = models.OneToOneField(
+        "shops.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
+        related_name="notification_consent",
+    )
+    email = models.BooleanField(_("email"), default=True)
+    sms = models.BooleanField(_("SMS"), default=True)
+    webhook = models.BooleanField(_("mobile app / chat-bot"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification consent")
+        verbose_name_plural = _("notification consent")
+
+    def __str__(self) -> str:
+        return str(self.customer_id)
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class BulkSendStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft: not sent")
+    QUEUING = "queuing", _("Confirmed: queuing messages")
+    QUEUED = "queued", _("Queued")
+
+
+class BulkSend(models.Model):
+    """A message to every consenting customer of a category, confirmed by staff.
+
+    `recipients` and `total_cost` are counted when the draft is saved and shown before
+    it is confirmed; `queued` grows while the messages are written.
+    """
+
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="+"
+    )
+    category = models.ForeignKey(
+        "loyalty.Category", verbose_name=_("category"), on_delete=models.PROTECT,
+        related_name="+",
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=BulkSendStatus.choices, default=BulkSendStatus.DRAFT
+    )
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+    total_cost = MoneyField(_("total SMS cost"), **MONEY, default=0)
+    queued = models.PositiveIntegerField(_("messages queued"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("confirmed by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("bulk send")
+        verbose_name_plural = _("bulk sends")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.category} / {self.get_channel_display()} ({self.created_at:%Y-%m-%d})"
+
+
+class Message(models.Model):
+    """The outbox: one message to one recipient, rendered when it was recorded.
+
+    Recorded in the transaction of the change that causes it; delivered by
+    `notifications.delivery` with retries. `idempotency_key` goes to the provider with every
+    attempt (SMS and webhook header, email Message-ID), so a repeat after a lost
+    acknowledgement is recognised there. `dedup_key` stops the same cause from recording
+    the same message twice.
+    """
+
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "shops.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
+        related_name="notification_messages",
+    )
+    event = models.CharField(_("event"), max_length=24, choices=Event.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    recipient = models.CharField(_("recipient"), max_length=300)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    body = models.TextField(_("body"))
+    segments = models.PositiveSmallIntegerField(_("SMS segments"), null=True, blank=True)
+    cost = MoneyField(_("cost"), **MONEY, null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    leased_until = models.DateTimeField(_("leased until"), null=True, blank=True)
+    claim = models.UUIDField(_("claim"), null=True, blank=True, editable=False)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    idempotency_key = models.UUIDField(
+        _("idempotency key"), default=uuid.uuid4, unique=True, editable=False
+    )
+    dedup_key = models.CharField(_("cause"), max_length=100, unique=True, editable=False)
+    category_change = models.ForeignKey(
+        "loyalty.CategoryChange", verbose_name=_("category change"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+    order = models.ForeignKey(
+        "shops.Order", verbose_name=_("order"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="+",
+    )
+    bulk_send = models.ForeignKey(
+        BulkSend, verbose_name=_("bulk send"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="messages",
+    )
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at", "-id"]
+        permissions = [("resend_message", _("Can resend failed messages"))]
+        indexes = [
+            # The worker's claim: due pending messages, and expired leases.
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="pending"),
+                name="message_due_idx",
+            ),
+            models.Index(
+                fields=["leased_until"], condition=Q(status="sending"),
+                name="message_leased_idx",
+            ),
+            # Statistics: messages sent in a date range, per shop (the date first).
+            models.Index(fields=["sent_at", "shop"], name="message_sent_shop_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="message_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.recipient}"

@@ -18,6 +18,8 @@ CHANGELISTS = [
     "loyalty_bonusprogram", "loyalty_discountprogram", "loyalty_pointsentry",
     "loyalty_pointspolicy",
     "loyalty_segment", "loyalty_segmentrule", "loyalty_segmentmember",
+    "notifications_messagetemplate", "notifications_message", "notifications_channelsettings",
+    "notifications_bulksend",
 ]
 
 
@@ -28,9 +30,19 @@ def make_rows(n):
     add_rule(silver, {"kind": "window_spend", "days": 30, "amount": Decimal(1)})
     for _ in range(n):
         order(CustomerFactory(shop=shop), "10.00")
-    services.categories_recalculate(shop=shop)
+    services.categories_recalculate(shop=shop)  # writes category messages, too
     segments.segments_refresh(shop=shop)
+    notification_rows(shop, silver, n)
     assert default.pk
+
+
+def notification_rows(shop, category, n):
+    from notifications.models import BulkSend, ChannelSettings, MessageTemplate
+
+    ChannelSettings.objects.create(shop=shop, sms_enabled=True)
+    for i in range(n):
+        BulkSend.objects.create(shop=shop, category=category, channel="sms", body_en=f"b{i}")
+    MessageTemplate.objects.create(shop=shop, event="registered", channel="sms", body_en="Hi")
 
 
 def queries_for(client, name):

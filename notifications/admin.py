@@ -1,0 +1,327 @@
+"""Admin: templates (with preview), messages (with resend), channel settings, bulk sends,
+and consent on the customer page. Wiring only: texts are checked by
+`notifications.rendering`, changes go through `notifications.services`."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from modeltranslation.admin import TabbedTranslationAdmin
+from modeltranslation.utils import get_translation_fields
+
+from loyalty.models import Category
+from shops.models import Customer
+from shops.scoping import ShopScopedAdmin, ShopScopedInline
+
+from . import rendering, selectors, services
+from .models import (
+    BulkSend,
+    BulkSendStatus,
+    Channel,
+    ChannelSettings,
+    Consent,
+    Message,
+    MessageTemplate,
+    Status,
+)
+
+PREVIEW, CONFIRM = "_preview", "_confirm"
+
+
+def check_template_fields(form: forms.ModelForm, *names: str) -> None:
+    """Template syntax errors as errors of the field (every language) they are in."""
+    for name in names:
+        for field in get_translation_fields(name):
+            error = rendering.check_syntax(form.cleaned_data.get(field) or "")
+            if error and field in form.fields:
+                form.add_error(field, _("Template error: %(error)s") % {"error": error})
+
+
+class MessageTemplateForm(forms.ModelForm):
+    preview_customer = forms.ModelChoiceField(
+        queryset=Customer.objects.all(), required=False,
+        label=gettext_lazy("Preview for customer"),
+        help_text=gettext_lazy(
+            "Choose a customer and press Preview: the text is rendered in their language, "
+            "nothing is saved."
+        ),
+        widget=AutocompleteSelect(Message._meta.get_field("customer"), admin.site),
+    )
+
+    class Meta:
+        model = MessageTemplate
+        fields = ("shop", "event", "channel", "enabled", "subject", "body")
+        help_texts = {"body": gettext_lazy(
+            "Django template syntax. Variables: {{ customer_name }}, {{ shop_name }}, "
+            "{{ old_category }}, {{ new_category }}, {{ points_earned }}, {{ balance }}, "
+            "{{ order_number }}."
+        )}
+
+    def clean(self):
+        data = super().clean()
+        check_template_fields(self, "subject", "body")
+        return data
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
+    form = MessageTemplateForm
+    fields = ("shop", "event", "channel", "enabled", "subject", "body", "preview_customer")
+    list_display = ("event", "channel", "shop_or_default", "enabled", "updated_at")
+    list_filter = ("event", "channel", "enabled", "shop")
+    list_select_related = ("shop",)
+    change_form_template = "admin/notifications/messagetemplate/change_form.html"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:  # the project defaults belong to no shop
+            queryset = queryset | MessageTemplate.objects.filter(shop__isnull=True)
+        return queryset
+
+    @admin.display(description=gettext_lazy("shop"), ordering="shop")
+    def shop_or_default(self, template):
+        return template.shop or _("Default (every shop)")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and PREVIEW in request.POST:
+            return self._preview(request, object_id, form_url, extra_context)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _preview(self, request, object_id, form_url, extra_context):
+        """The form as posted, re-shown with the rendered text; nothing is saved."""
+        obj = self.get_object(request, unquote(object_id)) if object_id else None
+        if object_id and obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        allowed = (self.has_change_permission(request, obj) if obj
+                   else self.has_add_permission(request))
+        if not allowed:
+            raise PermissionDenied
+        form = self.get_form(request, obj, change=obj is not None)(
+            request.POST, request.FILES, instance=obj
+        )
+        preview = None
+        if form.is_valid():
+            customer = form.cleaned_data.get("preview_customer")
+            if customer is None:
+                form.add_error("preview_customer", _("Choose a customer to preview for."))
+            else:
+                preview = services.preview(template=form.instance, customer=customer)
+        admin_form = helpers.AdminForm(
+            form, list(self.get_fieldsets(request, obj)), {},
+            self.get_readonly_fields(request, obj), model_admin=self,
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Preview: %(template)s") % {"template": form.instance},
+            "subtitle": None, "adminform": admin_form, "object_id": object_id,
+            "original": obj, "is_popup": False, "to_field": None,
+            "media": self.media + admin_form.media, "inline_admin_formsets": [],
+            "errors": helpers.AdminErrorList(form, []),
+            "preserved_filters": self.get_preserved_filters(request),
+            "preview": preview, **(extra_context or {}),
+        }
+        return self.render_change_form(
+            request, context, add=obj is None, change=obj is not None, obj=obj,
+            form_url=form_url,
+        )
+
+
+@admin.register(Message)
+class MessageAdmin(ShopScopedAdmin):
+    list_display = ("created_at", "shop", "customer", "event", "channel", "status", "attempts",
+                    "cost", "sent_at", "short_error")
+    list_filter = ("status", "channel", "event", "shop")
+    list_select_related = ("shop", "customer")
+    search_fields = ("recipient", "customer__external_id", "customer__name")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ("resend_selected",)
+    fields = ("shop", "customer", "event", "channel", "language", "recipient", "subject",
+              "body", "segments", "cost", "status", "attempts", "next_attempt_at", "sent_at",
+              "last_error", "idempotency_key", "dedup_key", "category_change", "order",
+              "bulk_send", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("notifications.resend_message")
+
+    @admin.display(description=gettext_lazy("last error"))
+    def short_error(self, message):
+        return message.last_error[:80]
+
+    @admin.action(description=gettext_lazy("Resend failed messages"), permissions=["resend"])
+    def resend_selected(self, request, queryset):
+        ids = list(queryset.filter(status=Status.FAILED).values_list("pk", flat=True))
+        count = services.messages_resend(message_ids=ids, staff_user=request.user)
+        self.message_user(request, _("%(n)d failed messages queued again.") % {"n": count})
+
+
+class ChannelSettingsForm(forms.ModelForm):
+    webhook_url = forms.URLField(
+        label=gettext_lazy("webhook URL"), required=False, assume_scheme="https",
+        help_text=ChannelSettings._meta.get_field("webhook_url").help_text,
+    )
+
+    class Meta:
+        model = ChannelSettings
+        fields = ("shop", "email_enabled", "sms_enabled", "sms_sender", "sms_price",
+                  "webhook_url", "webhook_secret")
+
+    def clean(self):
+        data = super().clean()
+        price = data.get("sms_price")
+        if price is not None and price < 0:
+            self.add_error("sms_price", _("A price cannot be negative."))
+        if data.get("webhook_url") and not data.get("webhook_secret"):
+            self.add_error("webhook_secret", _("A webhook needs a secret to sign its posts."))
+        return data
+
+
+@admin.register(ChannelSettings)
+class ChannelSettingsAdmin(ShopScopedAdmin):
+    form = ChannelSettingsForm
+    list_display = ("shop", "email_enabled", "sms_enabled", "sms_price", "webhook_url")
+    list_select_related = ("shop",)
+
+
+class BulkSendForm(forms.ModelForm):
+    class Meta:
+        model = BulkSend
+        fields = ("shop", "category", "channel", "subject", "body")
+        help_texts = MessageTemplateForm.Meta.help_texts
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "category" in self.fields:
+            self.fields["category"].queryset = Category.objects.filter(
+                visible_to_customer=True
+            ).select_related("shop")
+
+    def clean(self):
+        data = super().clean()
+        check_template_fields(self, "subject", "body")
+        shop, category = data.get("shop"), data.get("category")
+        if shop and category and category.shop_id != shop.pk:
+            self.add_error("category", _("The category belongs to another shop."))
+        if shop and data.get("channel") == Channel.WEBHOOK and not (
+            selectors.channel_settings(shop.pk).webhook_url
+        ):
+            self.add_error("channel", _("This shop has no webhook URL."))
+        return data
+
+
+@admin.register(BulkSend)
+class BulkSendAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
+    """Add a draft: the page then shows its recipients and total cost with a confirm
+    button; once confirmed it shows the progress of its messages."""
+
+    form = BulkSendForm
+    list_display = ("created_at", "shop", "category", "channel", "status", "recipients",
+                    "total_cost", "queued")
+    list_filter = ("status", "channel", "shop")
+    list_select_related = ("shop", "category")
+    change_form_template = "admin/notifications/bulksend/change_form.html"
+
+    summary = ("status", "recipients", "total_cost", "progress", "created_by", "confirmed_by",
+               "confirmed_at")
+
+    def get_fields(self, request, obj=None):
+        fields = ["shop", "category", "channel", "subject", "body"]
+        return fields if obj is None else [*fields, *self.summary]
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("shop", "category", "channel", *self.summary)
+
+    def has_change_permission(self, request, obj=None):
+        # A confirmed bulk send is history: its page shows it and its progress, read-only.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or obj.status == BulkSendStatus.DRAFT)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or obj.status == BulkSendStatus.DRAFT
+
+    @admin.display(description=gettext_lazy("progress"))
+    def progress(self, bulk):
+        counts = selectors.bulk_progress(bulk)
+        return format_html(
+            _("{queued} of {recipients} queued: {sent} sent, {failed} failed, {waiting} waiting"),
+            queued=bulk.queued, recipients=bulk.recipients, sent=counts["sent"],
+            failed=counts["failed"], waiting=counts["pending"] + counts["sending"],
+        )
+
+    def save_model(self, request, obj, form, change):
+        services.bulk_send_prepare(bulk=obj, staff_user=request.user)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Always to the draft's page: it shows the recipients and cost before confirming.
+        return HttpResponseRedirect(self._change_url(obj))
+
+    def response_change(self, request, obj):
+        return HttpResponseRedirect(self._change_url(obj))
+
+    def _change_url(self, obj):
+        return reverse("admin:notifications_bulksend_change", args=[obj.pk])
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and CONFIRM in request.POST and object_id:
+            obj = self.get_object(request, unquote(object_id))
+            if obj is None or not self.has_change_permission(request, obj):
+                raise PermissionDenied
+            if self._text_edited(request, obj):
+                # Confirm only what was counted: an edited text is saved and counted again.
+                self.message_user(request, _(
+                    "The text was edited: check the new recipients and cost, then confirm."
+                ), messages.WARNING)
+                return super().changeform_view(request, object_id, form_url, extra_context)
+            if services.bulk_send_confirm(bulk=obj, staff_user=request.user):
+                self.message_user(request, _(
+                    "Confirmed: %(n)d messages are being queued. Progress is shown below."
+                ) % {"n": obj.recipients}, messages.SUCCESS)
+            return HttpResponseRedirect(self._change_url(obj))
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+    @staticmethod
+    def _text_edited(request, obj) -> bool:
+        fields = (*get_translation_fields("subject"), *get_translation_fields("body"))
+        return any(
+            f in request.POST and request.POST[f].strip() != (getattr(obj, f) or "").strip()
+            for f in fields
+        )
+
+
+class ConsentInline(ShopScopedInline):
+    model = Consent
+    shop_path = "customer__shop"
+    fields = ("email", "sms", "webhook", "updated_at")
+    readonly_fields = ("updated_at",)
+    max_num = 1
+    can_delete = False
+    verbose_name_plural = gettext_lazy("notification consent (unticked: opted out)")
+
+
+# The customer page gets the consent inline. Subclass whatever customer admin is registered
+# (shops', extended by loyalty and maybe others) so this stays one small addition.
+_RegisteredCustomerAdmin = type(admin.site.get_model_admin(Customer))
+admin.site.unregister(Customer)
+
+
+@admin.register(Customer)
+class CustomerAdmin(_RegisteredCustomerAdmin):
+    inlines = (*_RegisteredCustomerAdmin.inlines, ConsentInline)

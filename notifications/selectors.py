@@ -1,0 +1,84 @@
+"""Reads for notifications: a shop's channels and templates, consent, bulk send recipients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Count, Q, QuerySet
+
+from shops.models import Customer, Shop
+
+from .models import BulkSend, Channel, ChannelSettings, Consent, Message, MessageTemplate
+
+
+def channel_settings(shop_id: int) -> ChannelSettings:
+    """The shop's settings, or the defaults (email on, SMS and webhook off) when unset."""
+    found = ChannelSettings.objects.filter(shop_id=shop_id).first()
+    return found or ChannelSettings(shop_id=shop_id)
+
+
+def channels_on(cfg: ChannelSettings) -> list[str]:
+    on = []
+    if cfg.email_enabled:
+        on.append(Channel.EMAIL)
+    if cfg.sms_enabled:
+        on.append(Channel.SMS)
+    if cfg.webhook_url:
+        on.append(Channel.WEBHOOK)
+    return on
+
+
+def templates(shop_id: int) -> dict[tuple[str, str], MessageTemplate | None]:
+    """{(event, channel): template} for a shop: its own template, else the default one.
+    A disabled template maps to None (that message is switched off)."""
+    rows = MessageTemplate.objects.filter(Q(shop_id=shop_id) | Q(shop__isnull=True))
+    chosen: dict[tuple[str, str], MessageTemplate] = {}
+    for row in rows:
+        key = (row.event, row.channel)
+        if key not in chosen or row.shop_id is not None:
+            chosen[key] = row
+    return {key: (row if row.enabled else None) for key, row in chosen.items()}
+
+
+def consents(customer_ids: Iterable[int]) -> dict[int, Consent]:
+    """Consent rows of these customers; a customer without one has not opted out."""
+    return {c.customer_id: c for c in Consent.objects.filter(customer_id__in=list(customer_ids))}
+
+
+def consented(consent: Consent | None, channel: str) -> bool:
+    return consent is None or getattr(consent, channel)
+
+
+def address(customer: Customer, channel: str, cfg: ChannelSettings) -> str:
+    """Where a message on `channel` goes; empty when the customer cannot get it."""
+    if channel == Channel.EMAIL:
+        return customer.email
+    if channel == Channel.SMS:
+        return customer.phone
+    return cfg.webhook_url
+
+
+def bulk_recipients(*, shop: Shop, category_id: int, channel: str) -> QuerySet[Customer]:
+    """The customers a bulk send to a category reaches: active, in the category, with an
+    address for the channel and not opted out of it.
+
+    The one place a bulk send's target becomes customers: a segment target (segments
+    issue) is another filter here, the rest of the bulk send is unchanged."""
+    customers = Customer.objects.filter(shop=shop, category_id=category_id, is_active=True)
+    customers = customers.exclude(**{f"notification_consent__{channel}": False})
+    if channel == Channel.EMAIL:
+        customers = customers.exclude(email="")
+    elif channel == Channel.SMS:
+        customers = customers.exclude(phone="")
+    elif not channel_settings(shop.pk).webhook_url:
+        customers = customers.none()
+    return customers.select_related("shop", "category").order_by("pk")
+
+
+def bulk_progress(bulk: BulkSend) -> dict[str, int]:
+    """{status: count} of a bulk send's messages, in one query."""
+    counts = dict(
+        Message.objects.filter(bulk_send=bulk).order_by().values("status")
+        .annotate(n=Count("pk")).values_list("status", "n")
+    )
+    return {status: counts.get(status, 0) for status in ("pending", "sending", "sent", "failed")}

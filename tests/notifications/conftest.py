@@ -1,0 +1,81 @@
+from dataclasses import dataclass
+
+import pytest
+
+from loyalty.models import Category
+from notifications.models import ChannelSettings
+from shops.models import Shop
+from tests.factories import CategoryFactory, ShopFactory
+
+from .servers import HttpEndpoint, start_http, start_smtp
+
+NAMES = {
+    "Silver": {"en": "Silver", "pl": "Srebrny", "uk": "Срібний", "ru": "Серебряный",
+               "fr": "Argent"},
+    "Member": {"en": "Member", "pl": "Klient", "uk": "Клієнт", "ru": "Клиент", "fr": "Membre"},
+}
+
+
+def translated_category(shop, name, rank, **flags) -> Category:
+    names = {f"name_{lang}": value for lang, value in NAMES.get(name, {}).items()}
+    return CategoryFactory(shop=shop, name=name, rank=rank, **names, **flags)
+
+
+@dataclass
+class Ladder:
+    shop: Shop
+    member: Category
+    silver: Category
+    blacklist: Category
+
+
+@pytest.fixture
+def ladder(db) -> Ladder:
+    """A Ukrainian shop (UAH, default language uk) with Member (default), Silver and a
+    hidden Blacklist."""
+    shop = ShopFactory(code="ua", currency="UAH", default_language="uk",
+                       timezone="Europe/Kyiv", name="Крамниця")
+    return Ladder(
+        shop=shop,
+        member=translated_category(shop, "Member", 1, is_default=True),
+        silver=translated_category(shop, "Silver", 2),
+        blacklist=translated_category(shop, "Blacklist", 3, visible_to_customer=False),
+    )
+
+
+def use_sms(shop, **fields) -> ChannelSettings:
+    cfg, _ = ChannelSettings.objects.update_or_create(
+        shop=shop, defaults={"sms_enabled": True, **fields}
+    )
+    return cfg
+
+
+@pytest.fixture
+def sms_provider(settings):
+    endpoint = HttpEndpoint()
+    server = start_http(endpoint)
+    settings.SMS_PROVIDER_URL = endpoint.url
+    settings.SMS_PROVIDER_TOKEN = "test-token"
+    yield endpoint
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def webhook_receiver():
+    endpoint = HttpEndpoint()
+    server = start_http(endpoint)
+    yield endpoint
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def smtp(settings):
+    controller, inbox = start_smtp()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = controller.hostname
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield inbox
+    controller.stop()
