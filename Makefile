@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
 
-.PHONY: run test install messages lint bench-recalc bench-pricing
+.PHONY: run test install messages lint bench-recalc bench-pricing bench-api
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,7 @@ bench-recalc: install
 
 bench-pricing: install
 	$(PY) bench/bench_pricing.py
+
+# Storefront API over real HTTP (gunicorn): orders/s and quote p50/p99 (PostgreSQL).
+bench-api: install
+	$(PY) bench/bench_api.py
