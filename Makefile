@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
 
 .PHONY: run test install messages lint bench-recalc bench-pricing bench-segments bench-statistics \
-	bench-notify
+	bench-notify bench-api
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,3 +55,7 @@ bench-statistics: install
 
 bench-notify: install
 	$(PY) bench/bench_notifications.py
+
+# Storefront API over real HTTP (gunicorn): orders/s and quote p50/p99 (PostgreSQL).
+bench-api: install
+	$(PY) bench/bench_api.py

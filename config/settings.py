@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "djmoney",
     "django_celery_beat",
+    "ninja",  # the API docs' static files
     "shops",
     "loyalty",
     "pricing",
@@ -133,6 +134,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Must exceed the longest task (a full recalculation of a large shop).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+
+# Storefront API: requests with a larger body are refused (413) before they are read.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", 1024 * 1024))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 # SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend).

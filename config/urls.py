@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import path
 
+from config.api import api
 from loyalty import views_statistics
 from shops import admin_import
 
@@ -10,4 +11,5 @@ urlpatterns = [
     path("admin/loyalty/statistics/", admin.site.admin_view(views_statistics.statistics_view),
          name="loyalty_statistics"),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
 ]

@@ -13,6 +13,7 @@ from modeltranslation.admin import TabbedTranslationAdmin
 
 from shops import admin as shops_admin
 from shops.models import Customer, Shop
+from shops.scoping import ShopScoped, ShopScopedAdmin, ShopScopedInline
 
 from . import admin_points, selectors, services, tasks
 from .conditions import label
@@ -85,8 +86,9 @@ class CategoryForm(forms.ModelForm):
         return data
 
 
-class RuleInline(admin.TabularInline):
+class RuleInline(ShopScopedInline):
     model = Rule
+    shop_path = "category__shop"
     extra = 0
     fields = ("name", "conditions_summary")
     readonly_fields = ("conditions_summary",)
@@ -115,7 +117,7 @@ def _conditions_text(conditions) -> str:
 
 
 @admin.register(Category)
-class CategoryAdmin(PreviewMixin, TabbedTranslationAdmin):
+class CategoryAdmin(PreviewMixin, ShopScoped, TabbedTranslationAdmin):
     form = CategoryForm
     inlines = (RuleInline,)
     list_display = (
@@ -162,8 +164,9 @@ class ConditionFormSet(forms.BaseInlineFormSet):
         return form
 
 
-class ConditionInline(admin.TabularInline):
+class ConditionInline(ShopScopedInline):
     model = Condition
+    shop_path = "rule__category__shop"
     form = ConditionForm
     formset = ConditionFormSet
     extra = 1
@@ -181,7 +184,8 @@ class RuleForm(forms.ModelForm):
 
 
 @admin.register(Rule)
-class RuleAdmin(PreviewMixin, admin.ModelAdmin):
+class RuleAdmin(PreviewMixin, ShopScopedAdmin):
+    shop_path = "category__shop"
     form = RuleForm
     inlines = (ConditionInline,)
     list_display = ("name", "category", "shop")
@@ -200,7 +204,7 @@ class RuleAdmin(PreviewMixin, admin.ModelAdmin):
         return rule.category.shop
 
 
-class CategoryChangeInline(admin.TabularInline):
+class CategoryChangeInline(ShopScopedInline):
     model = CategoryChange
     fk_name = "customer"
     extra = 0
@@ -283,11 +287,13 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
         return format_html("<table>{}{}</table>", header, format_html_join("", "{}", (
             (r,) for r in rows)))
 
-    @admin.action(description=gettext_lazy("Lock automatic category movement"))
+    @admin.action(description=gettext_lazy("Lock automatic category movement"),
+                  permissions=("lock",))
     def lock_selected(self, request, queryset):
         self._set_lock(request, queryset, True)
 
-    @admin.action(description=gettext_lazy("Unlock automatic category movement"))
+    @admin.action(description=gettext_lazy("Unlock automatic category movement"),
+                  permissions=("lock",))
     def unlock_selected(self, request, queryset):
         self._set_lock(request, queryset, False)
 
@@ -297,12 +303,15 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
         changed = 0
         with transaction.atomic():
             for customer in queryset.order_by("pk"):
-                changed += bool(services.customer_lock(
+                if services.customer_lock(
                     customer=customer, locked=locked, staff_user=request.user
-                ))
+                ):
+                    changed += 1
+                    self.log_change(request, customer, _("Locked automatic category movement.")
+                                    if locked else _("Unlocked automatic category movement."))
         self.message_user(request, _("%(n)d customers changed.") % {"n": changed})
 
-    @admin.action(description=gettext_lazy("Move to a category…"))
+    @admin.action(description=gettext_lazy("Move to a category…"), permissions=("move",))
     def move_selected(self, request, queryset):
         if not self.has_move_permission(request):
             raise PermissionDenied
@@ -313,10 +322,13 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
             moved = 0
             with transaction.atomic():
                 for customer in queryset.filter(shop_id=category.shop_id).order_by("pk"):
-                    moved += bool(services.customer_move(
+                    if services.customer_move(
                         customer=customer, category=category, staff_user=request.user,
                         note=form.cleaned_data["note"],
-                    ))
+                    ):
+                        moved += 1
+                        self.log_change(request, customer, _("Moved to category %(category)s.")
+                                        % {"category": category})
             self.message_user(request, _("%(n)d customers moved to %(category)s.") % {
                 "n": moved, "category": category})
             return None
@@ -357,13 +369,14 @@ class ShopAdmin(shops_admin.ShopAdmin):
                 lambda shop_id=shop.pk, run_id=run.pk: tasks.recalculate_shop.delay(
                     shop_id, run_id)
             )
+            self.log_change(request, shop, _("Requested a recalculation of categories."))
             self.message_user(request, _(
                 "Recalculation of %(shop)s started: follow it under Recalculation runs."
             ) % {"shop": shop})
 
 
 @admin.register(RecalculationRun)
-class RecalculationRunAdmin(admin.ModelAdmin):
+class RecalculationRunAdmin(ShopScopedAdmin):
     list_display = ("shop", "status", "progress", "moved_up", "moved_down", "unchanged",
                     "skipped_locked", "started_at", "finished_at", "triggered_by")
     list_filter = ("shop", "status")
@@ -382,7 +395,7 @@ class RecalculationRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(CategoryChange)
-class CategoryChangeAdmin(admin.ModelAdmin):
+class CategoryChangeAdmin(ShopScopedAdmin):
     list_display = ("changed_at", "customer", "from_category", "to_category", "reason",
                     "direction", "staff_user")
     list_filter = ("shop", "reason", "direction")

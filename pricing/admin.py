@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from shops import validation
 from shops.admin import ShopCurrencyMixin
+from shops.scoping import ShopScopedAdmin, ShopScopedInline
 
 from . import views
 from .models import (
@@ -223,37 +224,42 @@ class LoyaltyCardForm(forms.ModelForm):
 # --- inlines -------------------------------------------------------------------------------
 
 
-class ThresholdTierInline(admin.TabularInline):
+class ThresholdTierInline(ShopScopedInline):
     model = ThresholdTier
+    shop_path = "discount__shop"
     formset = ThresholdTierFormSet
     fields = ("min_goods_value", "percent", "bonus_points", "gifts")
     autocomplete_fields = ("gifts",)
     extra = 1
 
 
-class CumulativeTierInline(admin.TabularInline):
+class CumulativeTierInline(ShopScopedInline):
     model = CumulativeTier
+    shop_path = "discount__shop"
     formset = CumulativeTierFormSet
     fields = ("min_lifetime_spend", "percent")
     extra = 1
 
 
-class QuantityTierInline(admin.TabularInline):
+class QuantityTierInline(ShopScopedInline):
     model = QuantityTier
+    shop_path = "profile__shop"
     formset = QuantityTierFormSet
     fields = ("min_value", "percent")
     extra = 1
 
 
-class QuantityProfileProductInline(admin.TabularInline):
+class QuantityProfileProductInline(ShopScopedInline):
     model = QuantityProfileProduct
+    shop_path = "profile__shop"
     formset = ProfileProductFormSet
     autocomplete_fields = ("product",)
     extra = 1
 
 
-class SegmentTierInline(admin.TabularInline):
+class SegmentTierInline(ShopScopedInline):
     model = SegmentTier
+    shop_path = "advantage__shop"
     formset = SegmentTierFormSet
     fields = ("min_cart_total", "amount_off", "percent_off", "free_shipping")
     extra = 1
@@ -262,7 +268,7 @@ class SegmentTierInline(admin.TabularInline):
 # --- configuration admins ------------------------------------------------------------------
 
 
-class ConfigurationAdmin(admin.ModelAdmin):
+class ConfigurationAdmin(ShopScopedAdmin):
     form = ConfigurationForm
     fields = CONFIGURATION_FIELDS
     list_display = ("name", "shop", "client_type", "enabled", "stacking", "position")
@@ -341,7 +347,7 @@ class PromoCodeAdmin(ConfigurationAdmin):
 
 
 @admin.register(QuantityProfile)
-class QuantityProfileAdmin(admin.ModelAdmin):
+class QuantityProfileAdmin(ShopScopedAdmin):
     inlines = (QuantityTierInline, QuantityProfileProductInline)
     list_display = ("name", "shop", "basis", "tiers_summary", "product_count")
     list_filter = ("shop", "basis")
@@ -362,7 +368,8 @@ class QuantityProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoyaltyCard)
-class LoyaltyCardAdmin(admin.ModelAdmin):
+class LoyaltyCardAdmin(ShopScopedAdmin):
+    shop_path = "customer__shop"
     form = LoyaltyCardForm
     list_display = ("customer", "shop", "number", "percent")
     list_filter = ("customer__shop",)
@@ -379,7 +386,7 @@ class LoyaltyCardAdmin(admin.ModelAdmin):
 # --- records (read only) -------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ShopScopedAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -392,6 +399,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(PromoCodeUse)
 class PromoCodeUseAdmin(ReadOnlyAdmin):
+    shop_path = "code__shop"
     list_display = ("code", "customer", "order", "used_at")
     list_filter = ("code__shop",)
     list_select_related = ("code", "customer", "order")
@@ -402,6 +410,7 @@ class PromoCodeUseAdmin(ReadOnlyAdmin):
 
 @admin.register(OrderDiscount)
 class OrderDiscountAdmin(ReadOnlyAdmin):
+    shop_path = "order__shop"
     list_display = ("order", "line_number", "sku", "kind", "name", "code", "percent", "amount",
                     "created_at")
     list_filter = ("kind", "order__shop")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shops.models import ClientType, Customer, Product, Shop
+from shops.scoping import scope, shops_for
 
 from . import engine, services
 from .messages import STATUS_LABELS, reason_message
@@ -42,9 +43,11 @@ class PriceCartForm(forms.Form):
         help_text=gettext_lazy("Empty: today in the shop's time zone."),
     )
 
-    def __init__(self, *args, admin_site, **kwargs):
+    def __init__(self, *args, admin_site, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["shop"].queryset = shops_for(user)
         field = self.fields["customer"]
+        field.queryset = scope(field.queryset, user)
         field.widget = AutocompleteSelect(PromoCodeUse._meta.get_field("customer"), admin_site)
         field.widget.choices = field.choices
 
@@ -62,9 +65,10 @@ class LineForm(forms.Form):
     product = forms.ModelChoiceField(queryset=Product.objects.all(), label=gettext_lazy("Product"))
     quantity = forms.IntegerField(min_value=1, initial=1, label=gettext_lazy("Quantity"))
 
-    def __init__(self, *args, admin_site, **kwargs):
+    def __init__(self, *args, admin_site, user, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["product"]
+        field.queryset = scope(field.queryset, user)
         field.widget = AutocompleteSelect(OrderDiscount._meta.get_field("product"), admin_site)
         field.widget.choices = field.choices
 
@@ -128,8 +132,9 @@ def price_cart(request: HttpRequest, *, admin_site) -> HttpResponse:
     if not request.user.has_module_perms("pricing"):
         raise PermissionDenied
     data = request.POST if request.method == "POST" else None
-    form = PriceCartForm(data, admin_site=admin_site)
-    lines = LineFormSet(data, prefix="lines", form_kwargs={"admin_site": admin_site})
+    form = PriceCartForm(data, admin_site=admin_site, user=request.user)
+    lines = LineFormSet(data, prefix="lines",
+                        form_kwargs={"admin_site": admin_site, "user": request.user})
     context = {}
     if data is not None and form.is_valid() and lines.is_valid():
         cart = [

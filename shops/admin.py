@@ -2,12 +2,26 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import services, validation
-from .models import Collection, Customer, Order, OrderLine, Product, Return, Shop
+from . import services, tokens, validation
+from .models import (
+    ApiToken,
+    Collection,
+    Customer,
+    Order,
+    OrderLine,
+    Product,
+    Return,
+    Shop,
+    ShopStaff,
+)
+from .scoping import ShopScopedAdmin, ShopScopedInline
 
 
 class ShopCurrencyMixin:
@@ -35,14 +49,59 @@ class ShopCurrencyMixin:
                     self.add_error(field, errors)
 
 
+class SuperuserOnlyInline:
+    """Who may see which shops is the superusers' business."""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+
+
+class ShopStaffInline(SuperuserOnlyInline, ShopScopedInline):
+    model = ShopStaff
+    fk_name = "shop"
+    extra = 0
+    autocomplete_fields = ("user",)
+    verbose_name_plural = gettext_lazy("staff with access to this shop")
+
+
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):
+class ShopAdmin(ShopScopedAdmin):
+    shop_path = "pk"
+    inlines = (ShopStaffInline,)
     list_display = ("code", "name", "currency", "default_language", "timezone")
     search_fields = ("code", "name")
 
+    # Staff see and may change their own shops; opening or closing a shop is for superusers.
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class UserShopsInline(SuperuserOnlyInline, ShopScopedInline):
+    model = ShopStaff
+    fk_name = "user"
+    extra = 0
+    verbose_name_plural = gettext_lazy("shops this staff user works for")
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    """Django's user admin, with the shops each staff user is bound to."""
+
+    inlines = (*UserAdmin.inlines, UserShopsInline)
+
 
 @admin.register(Collection)
-class CollectionAdmin(admin.ModelAdmin):
+class CollectionAdmin(ShopScopedAdmin):
     list_display = ("code", "name", "shop")
     list_filter = ("shop",)
     list_select_related = ("shop",)
@@ -69,7 +128,7 @@ class ProductForm(ShopCurrencyMixin, forms.ModelForm):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ShopScopedAdmin):
     form = ProductForm
     list_display = ("sku", "name", "shop", "price", "min_price")
     list_filter = ("shop", "collections")
@@ -80,7 +139,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ShopScopedAdmin):
     list_display = (
         "external_id", "name", "shop", "client_type", "category", "category_locked",
         "is_active", "registered_at",
@@ -158,8 +217,9 @@ class ReturnFormSet(forms.BaseInlineFormSet):
             raise ValidationError(exc.messages) from exc
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ShopScopedInline):
     model = OrderLine
+    shop_path = "order__shop"
     form = OrderLineForm
     formset = OrderLineFormSet
     extra = 0
@@ -167,8 +227,9 @@ class OrderLineInline(admin.TabularInline):
     autocomplete_fields = ("product",)
 
 
-class ReturnInline(admin.TabularInline):
+class ReturnInline(ShopScopedInline):
     model = Return
+    shop_path = "order__shop"
     formset = ReturnFormSet
     extra = 0
     fields = ("value", "returned_at", "reference")
@@ -194,7 +255,7 @@ class OrderForm(ShopCurrencyMixin, forms.ModelForm):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ShopScopedAdmin):
     form = OrderForm
     inlines = (OrderLineInline, ReturnInline)
     list_display = (
@@ -231,6 +292,68 @@ class OrderAdmin(admin.ModelAdmin):
         services.order_totals_refresh(
             order=form.instance, was_counted=was_counted, old_value=old_value
         )
+
+
+class ApiTokenAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ("shop", "name")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ShopScopedAdmin):
+    """Storefront API keys: the key is shown once, on the page after "Save"; only its hash
+    is kept. Revoking is immediate; a revoked token cannot be used again."""
+
+    list_display = ("name", "shop", "prefix", "created_at", "created_by", "last_used_at",
+                    "revoked_at")
+    list_filter = ("shop", ("revoked_at", admin.EmptyFieldListFilter))
+    list_select_related = ("shop", "created_by")
+    search_fields = ("name", "prefix")
+    readonly_fields = ("shop", "prefix", "created_at", "created_by", "last_used_at",
+                       "revoked_at")
+    fields = ("shop", "name", "prefix", "created_at", "created_by", "last_used_at",
+              "revoked_at")
+    actions = ("revoke_selected",)
+    export_exclude = ("key_hash",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenAddForm
+            kwargs["fields"] = ApiTokenAddForm.Meta.fields
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is not None else ApiTokenAddForm.Meta.fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        obj.created_by = request.user
+        obj._key = tokens.api_token_issue(obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The key exists only in this response: never in a message, the session or a log.
+        response = TemplateResponse(request, "admin/shops/apitoken/key_once.html", {
+            **self.admin_site.each_context(request),
+            "title": _("API token created"), "token": obj, "key": obj._key,
+            "opts": self.opts,
+        })
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description=gettext_lazy("Revoke selected API tokens"),
+                  permissions=("change",))
+    def revoke_selected(self, request, queryset):
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            if tokens.api_token_revoke(token=token):
+                revoked += 1
+                self.log_change(request, token, _("Revoked."))
+        self.message_user(request, _("%(n)d API tokens revoked.") % {"n": revoked})
 
 
 admin.site.site_header = gettext_lazy("Patron loyalty back office")

@@ -8,6 +8,7 @@ the shop's data may have changed in between. The formats are documented in shops
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -88,11 +89,14 @@ def _confirm(request: HttpRequest) -> HttpResponse:
     plan = importing.import_apply(shop=shop, kind=kind, content=data["content"])
     if not plan.is_valid:
         return _render(request, "import_preview.html", plan=plan, payload=None, stale=True)
-    messages.success(
-        request,
-        _("Imported into %(shop)s: %(summary)s.")
-        % {"shop": shop.name, "summary": "; ".join(plan.summary())},
+    summary = _("Imported into %(shop)s: %(summary)s.") % {
+        "shop": shop.name, "summary": "; ".join(plan.summary())}
+    # The import is a manual change: the shop's history names who imported what.
+    LogEntry.objects.log_actions(
+        user_id=request.user.pk, queryset=[shop], action_flag=CHANGE,
+        change_message=f"{kind.label}: {summary}",
     )
+    messages.success(request, summary)
     return redirect(request.path)
 
 

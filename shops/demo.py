@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 from djmoney.money import Money
 
+from . import demo_access
 from .models import (
     ClientType,
     Collection,
@@ -227,6 +228,7 @@ def build(*, stdout: TextIO, scale: float = 1.0, seed: int = 42) -> None:
                 f"+{created[0]} customers, +{created[1]} orders, +{created[2]} lines, "
                 f"+{created[3]} returns\n"
             )
+        demo_access.build(stdout=stdout)
 
 
 def _scaled(base: int, scale: float, *, minimum: int) -> int:

@@ -281,3 +281,62 @@ class Return(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.value}"
+
+
+class ShopStaff(models.Model):
+    """A staff user's access to a shop: in the admin they see and change only the objects of
+    the shops they are bound to (superusers see every shop)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("staff user"), on_delete=models.CASCADE,
+        related_name="shop_access",
+    )
+    shop = models.ForeignKey(
+        Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="staff_access"
+    )
+
+    class Meta:
+        verbose_name = _("staff access")
+        verbose_name_plural = _("staff access")
+        ordering = ["shop", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "shop"], name="shop_staff_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.shop}"
+
+
+class ApiToken(models.Model):
+    """A storefront's key to the HTTP API of one shop.
+
+    Only a SHA-256 hash of the key is stored; the key is shown once, when it is created
+    (shops.tokens). `prefix` is the key's public first part, used to find the row.
+    """
+
+    shop = models.ForeignKey(
+        Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("Who uses it, e.g. "
+                                                                    "“web storefront”."))
+    prefix = models.CharField(_("key prefix"), max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL,
+        null=True, blank=True, editable=False, related_name="+",
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["shop", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

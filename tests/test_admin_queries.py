@@ -1,4 +1,5 @@
-"""Every changelist runs a constant number of queries whatever the number of rows."""
+"""Every changelist runs a constant number of queries whatever the number of rows, for a
+superuser and for a staff user who sees only their shops."""
 
 from decimal import Decimal
 
@@ -8,7 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from loyalty import segments, services
+from shops.models import ShopStaff
+from shops.tokens import api_token_create
 from tests.factories import CategoryFactory, CustomerFactory, ShopFactory, add_rule, order
+from tests.scoping_world import staff_of
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +24,7 @@ CHANGELISTS = [
     "loyalty_segment", "loyalty_segmentrule", "loyalty_segmentmember",
     "notifications_messagetemplate", "notifications_message", "notifications_channelsettings",
     "notifications_bulksend",
+    "shops_apitoken",
 ]
 
 
@@ -33,7 +38,10 @@ def make_rows(n):
     services.categories_recalculate(shop=shop)  # writes category messages, too
     segments.segments_refresh(shop=shop)
     notification_rows(shop, silver, n)
+    for i in range(n):
+        api_token_create(shop=shop, name=f"token {i}")
     assert default.pk
+    return shop
 
 
 def notification_rows(shop, category, n):
@@ -58,4 +66,15 @@ def test_changelist_queries_do_not_grow_with_rows(admin_client, name):
     few = queries_for(admin_client, name)
     make_rows(45)
     many = queries_for(admin_client, name)
+    assert many == few
+
+
+@pytest.mark.parametrize("name", CHANGELISTS)
+def test_scoped_changelist_queries_do_not_grow_with_rows(client, name):
+    ShopFactory(code="elsewhere")  # a shop the user does not see
+    user = staff_of(make_rows(5))
+    client.force_login(user)
+    few = queries_for(client, name)
+    ShopStaff.objects.create(user=user, shop=make_rows(45))
+    many = queries_for(client, name)
     assert many == few

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from djmoney.money import Money
 
 from shops import importing, services
-from shops.models import Customer, Order, OrderLine, Product, Return, Shop
+from shops.models import Customer, Order, OrderLine, Product, Return, Shop, ShopStaff
 
 FIXTURES = Path(__file__).parent / "import_fixtures"
 URL = "/admin/shops/import/"
@@ -520,6 +520,7 @@ def test_admin_import_needs_a_staff_user(client, django_user_model, shop):
 @pytest.mark.urls("tests.shops.import_urls")
 def test_admin_import_needs_the_model_permissions(client, django_user_model, shop):
     user = django_user_model.objects.create_user(username="staff", password="x", is_staff=True)
+    ShopStaff.objects.create(user=user, shop=shop)
     client.force_login(user)
 
     response = upload(client, shop, "customers", "customers_good.csv")

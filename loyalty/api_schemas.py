@@ -1,0 +1,52 @@
+"""Bodies of the storefront API's loyalty reads."""
+
+from decimal import Decimal
+
+from ninja import Schema
+from pydantic import Field
+
+
+class CategoryOut(Schema):
+    name: str
+    description: str
+    rank: int
+    program: str
+    discount_percent: Decimal | None
+
+
+class ConditionProgressOut(Schema):
+    condition: str = Field(description="What is measured, e.g. window_spend.")
+    days: int | None = Field(description="The window in days, when the condition has one.")
+    met: bool
+    measured: str | None
+    wanted: str
+    missing: str | None = Field(description="How far the figure is from the condition "
+                                            "(0 when met), for numeric conditions.")
+
+
+class RuleProgressOut(Schema):
+    holds: bool
+    conditions: list[ConditionProgressOut]
+
+
+class NextCategoryOut(CategoryOut):
+    rules: list[RuleProgressOut] = Field(
+        description="Any one rule whose conditions all hold moves the customer up at the "
+                    "next recalculation."
+    )
+
+
+class LoyaltyOut(Schema):
+    customer: str
+    language: str = Field(description="The language of the texts.")
+    category: CategoryOut | None = Field(
+        description="The customer's category; null when none or when it is not shown to "
+                    "customers."
+    )
+    points_balance: int
+    segments: list[str]
+    next_category: NextCategoryOut | None = Field(
+        description="The nearest higher category the customer can reach by their figures, "
+                    "with their progress; null when there is none or the customer is not "
+                    "moved automatically."
+    )

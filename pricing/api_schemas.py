@@ -1,0 +1,106 @@
+"""Bodies of the storefront API's cart quotes and discount confirmations."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from ninja import Schema
+from pydantic import Field
+
+from shops.api_schemas import ClientTypeName, Currency, ExternalId, Quantity, Sku, Text
+
+
+class CartLineIn(Schema):
+    sku: Sku
+    quantity: Quantity
+
+
+class QuoteIn(Schema):
+    customer: ExternalId | None = Field(
+        None, description="The customer's external id; without one, give a client type."
+    )
+    client_type: ClientTypeName | None = Field(
+        None, description="Prices for this client type when no customer is given."
+    )
+    lines: Annotated[list[CartLineIn], Field(min_length=1, max_length=200)]
+    promo_code: Text(64) | None = None
+    currency: Currency | None = Field(None, description="If given, must be the shop's.")
+    date: dt.date | None = Field(None, description="Price as of this day (promo code validity); "
+                                                "default: today in the shop's time zone.")
+
+
+class AppliedOut(Schema):
+    kind: str
+    name: str
+    amount: Decimal
+
+
+class RejectedOut(Schema):
+    name: str
+    reason: str
+    message: str
+
+
+class QuoteLineOut(Schema):
+    sku: str
+    name: str
+    quantity: int
+    free_quantity: int
+    unit_price: Decimal
+    undiscounted_total: Decimal
+    discount: Decimal
+    total: Decimal
+    final_unit_price: Decimal
+    minimum_price_applied: bool
+    discounts: list[AppliedOut]
+    rejected: list[RejectedOut]
+
+
+class DiscountOut(Schema):
+    kind: str
+    name: str
+    status: str = Field(description="applied or rejected")
+    amount: Decimal
+    percent: Decimal | None
+    reason: str | None
+    message: str
+
+
+class GiftOut(Schema):
+    sku: str
+    name: str
+
+
+class QuoteOut(Schema):
+    currency: str
+    client_type: str
+    date: dt.date
+    goods_total: Decimal
+    discount_total: Decimal
+    total: Decimal
+    free_shipping: bool
+    points_to_earn: int
+    promo_code: str | None = Field(description="The promo code applied, if any.")
+    gifts: list[GiftOut] = Field(description="Gifts on offer: the customer may pick one.")
+    lines: list[QuoteLineOut]
+    discounts: list[DiscountOut]
+
+
+class ConfirmIn(Schema):
+    promo_code: Text(64) | None = None
+
+
+class RecordedDiscountOut(Schema):
+    kind: str
+    name: str
+    code: str
+    percent: Decimal | None
+    line_number: int | None
+    sku: str
+    amount: Decimal
+
+
+class ConfirmOut(Schema):
+    order: str
+    quote: QuoteOut
+    discounts: list[RecordedDiscountOut]
