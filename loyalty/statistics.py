@@ -2,8 +2,8 @@
 
 Each section is a function `(period) -> Table` built from aggregate queries (a fixed number
 per section, whatever the number of customers), so the page costs the same number of
-statements on 10 customers or 1M. `SECTIONS` lists them in page order: a new section (points
-earned and spent, notifications sent and their SMS cost) is one more function there.
+statements on 10 customers or 1M. `SECTIONS` lists them in page order: a new section is one
+more function there (the page, its chart and its CSV export follow).
 
 - Dates are the shop's local dates, both ends included: `start` 00:00 to the midnight after
   `end`, in the shop's time zone.
@@ -15,6 +15,16 @@ earned and spent, notifications sent and their SMS cost) is one more function th
 - "Moves" are category changes in the range that went up or down by rules, the fallback or
   staff; the placement of a newly registered customer and locks are not moves. Weeks are
   ISO weeks of the shop's local dates; weeks without moves are listed with zeros.
+- "Points earned and spent" is the points ledger per ISO week, each entry in the week it
+  was written (a return reverses points in the week of the return, not of the order):
+  earned is net of reversals (earned + corrected + reversed, reversed being negative), so a
+  week with more returned than earned shows a negative figure; spent and expired are shown
+  as positive numbers; staff adjustments are their own, signed column, so the four columns
+  add up to the change in the customers' balances.
+- "Notifications sent" counts, per channel, the messages delivered (status sent) with a
+  `sent_at` in the range; the SMS cost is the sum of those messages' costs (each rounded
+  once when the message was recorded, in the shop's currency: costs recorded in another
+  currency, after a change of the shop's currency, are left out of the sum).
 """
 
 from __future__ import annotations
@@ -28,10 +38,11 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, Q, Sum
 from django.db.models.functions import TruncWeek
 from django.utils.translation import gettext as _
 
+from notifications.models import Channel, Message, Status
 from shops.counting import COUNTED_ORDER, ORDER_NET_VALUE
 from shops.models import Customer, Order, Shop
 
-from .models import Category, CategoryChange, ChangeReason, Segment
+from .models import Category, CategoryChange, ChangeReason, PointsEntry, PointsKind, Segment
 
 CENT = Decimal("0.01")
 AMOUNT = DecimalField(max_digits=16, decimal_places=2)
@@ -166,41 +177,103 @@ def _weeks(period: Period) -> list[date]:
     return weeks
 
 
-def moves_per_week(period: Period) -> Table:
+def _weekly_rows(period: Period, grouped, width: int) -> list[tuple]:
+    """Rows ("2026-W10", *figures) for every ISO week of the range, from `grouped` rows
+    (week start from TruncWeek in the shop's zone, *figures); missing weeks get zeros."""
     tz = period.shop.tz
+    figures = {}
+    for week, *values in grouped:
+        day = week.astimezone(tz).date() if isinstance(week, datetime) else week
+        figures[day] = tuple(value or 0 for value in values)
+    rows = []
+    for monday in _weeks(period):
+        year, number, _day = monday.isocalendar()
+        rows.append((f"{year}-W{number:02d}", *figures.get(monday, (0,) * width)))
+    return rows
+
+
+def moves_per_week(period: Period) -> Table:
     grouped = (
         CategoryChange.objects.filter(
             shop=period.shop, changed_at__gte=period.since, changed_at__lt=period.until,
         )
         .exclude(reason=ChangeReason.REGISTERED).exclude(direction=0)
-        .annotate(week=TruncWeek("changed_at", tzinfo=tz))
+        .annotate(week=TruncWeek("changed_at", tzinfo=period.shop.tz))
         .order_by().values("week")
         .annotate(up=Count("pk", filter=Q(direction__gt=0)),
                   down=Count("pk", filter=Q(direction__lt=0)))
         .values_list("week", "up", "down")
     )
-    counts = {}
-    for week, up, down in grouped:
-        day = week.astimezone(tz).date() if isinstance(week, datetime) else week
-        counts[day] = (up, down)
-    rows = []
-    for monday in _weeks(period):
-        year, number, _day = monday.isocalendar()
-        up, down = counts.get(monday, (0, 0))
-        rows.append((f"{year}-W{number:02d}", up, down))
+    rows = _weekly_rows(period, grouped, 2)
     return Table(
         "moves_per_week", _("Moves between categories per week"),
         (_("Week"), _("Up"), _("Down")), rows, Chart("line", series=(1, 2)),
     )
 
 
-#: The page's sections, in order. Points earned/spent and notifications sent with their SMS
-#: cost come with the points and notifications apps: one function each, added here.
+def _points(*kinds: str) -> Sum:
+    return Sum("points", filter=Q(kind__in=kinds))
+
+
+def points_per_week(period: Period) -> Table:
+    grouped = (
+        PointsEntry.objects.filter(
+            shop=period.shop, created_at__gte=period.since, created_at__lt=period.until,
+        )
+        .annotate(week=TruncWeek("created_at", tzinfo=period.shop.tz))
+        .order_by().values("week")
+        .annotate(
+            earned=_points(PointsKind.EARNED, PointsKind.CORRECTED, PointsKind.REVERSED),
+            spent=_points(PointsKind.SPENT), expired=_points(PointsKind.EXPIRED),
+            adjusted=_points(PointsKind.ADJUSTED),
+        )
+        .values_list("week", "earned", "spent", "expired", "adjusted")
+    )
+    rows = [
+        (week, earned, -spent, -expired, adjusted)
+        for week, earned, spent, expired, adjusted in _weekly_rows(period, grouped, 4)
+    ]
+    return Table(
+        "points_per_week", _("Points earned and spent per week"),
+        (_("Week"), _("Earned (net of reversals)"), _("Spent"), _("Expired"),
+         _("Adjusted by staff")),
+        rows, Chart("line", series=(1, 2, 3)),
+    )
+
+
+def notifications_sent(period: Period) -> Table:
+    currency = period.shop.currency
+    grouped = (
+        Message.objects.filter(
+            shop=period.shop, status=Status.SENT, sent_at__gte=period.since,
+            sent_at__lt=period.until,
+        )
+        .order_by().values("channel")
+        .annotate(sent=Count("pk"), cost=Sum("cost", filter=Q(cost_currency=currency)))
+        .values_list("channel", "sent", "cost")
+    )
+    figures = {channel: (sent, cost) for channel, sent, cost in grouped}
+    rows = []
+    for channel in Channel:
+        sent, cost = figures.get(channel.value, (0, None))
+        if channel == Channel.SMS:
+            cost = Decimal(cost or 0).quantize(CENT)
+        rows.append((str(channel.label), sent, cost))
+    return Table(
+        "notifications_sent",
+        _("Notifications sent and SMS cost (%(currency)s)") % {"currency": currency},
+        (_("Channel"), _("Messages sent"), _("SMS cost")), rows, Chart("bar"),
+    )
+
+
+#: The page's sections, in order: one function each.
 SECTIONS: list[Callable[[Period], Table]] = [
     customers_per_category,
     customers_per_segment,
     average_order_value_per_category,
     moves_per_week,
+    points_per_week,
+    notifications_sent,
 ]
 
 

@@ -9,9 +9,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from djmoney.money import Money
 
-from loyalty import segments, selectors, services, statistics
+from loyalty import points, segments, selectors, services, statistics
 from loyalty.models import CategoryChange
+from notifications.models import Message
 from shops import services as shop_services
 from tests.factories import CategoryFactory, CustomerFactory, ShopFactory, add_rule, order
 
@@ -134,7 +137,8 @@ def test_page_shows_every_section_with_a_chart(admin_client, world):
     html = response.content.decode()
     assert response.status_code == 200
     for key in ("customers_per_category", "customers_per_segment",
-                "average_order_value_per_category", "moves_per_week"):
+                "average_order_value_per_category", "moves_per_week", "points_per_week",
+                "notifications_sent"):
         assert f'id="{key}"' in html
         assert f'id="chart-{key}"' in html
     assert "vendor/chartjs/chart.umd.min.js" in html
@@ -185,13 +189,27 @@ def test_page_queries_do_not_grow_with_rows(admin_client, shop):
     today = selectors.today(shop)
 
     def grow(n):
-        for i in range(n):
-            order(CustomerFactory(shop=shop), f"{10 + i}.00", days_ago=i % 20)
+        customers = [CustomerFactory(shop=shop) for _ in range(n)]
+        for i, customer in enumerate(customers):
+            order(customer, f"{10 + i}.00", days_ago=i % 20)
         services.categories_recalculate(shop=shop)
         segments.segments_refresh(shop=shop)
+        points.points_adjust(customer_ids=[c.pk for c in customers], points=5,
+                             reason="welcome", staff_user=None)
+        Message.objects.bulk_create(
+            Message(shop=shop, customer=c, event="bulk", channel=channel, language="pl",
+                    recipient="x", body="Hej", status="sent", sent_at=timezone.now(),
+                    cost=Money(D("0.20"), shop.currency) if channel == "sms" else None,
+                    dedup_key=f"grow:{c.pk}:{channel}")
+            for c in customers for channel in ("sms", "email")
+        )
 
     grow(3)
     few = queries(admin_client, shop, today - timedelta(days=60), today)
     grow(30)
     many = queries(admin_client, shop, today - timedelta(days=60), today)
     assert member.pk and many == few
+    sections = {t.key: t for t in statistics.statistics(
+        statistics.Period(shop, today - timedelta(days=60), today))}
+    assert sum(row[1] for row in sections["notifications_sent"].rows) == 66  # rows grew
+    assert sum(row[4] for row in sections["points_per_week"].rows) == 165
