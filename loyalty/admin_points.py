@@ -273,6 +273,9 @@ class CustomerPointsMixin:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
+                self.log_change(request, customer, _("Points adjusted: %(points)+d (%(reason)s).")
+                                % {"points": form.cleaned_data["points"],
+                                   "reason": form.cleaned_data["reason"]})
                 self.message_user(request, _("Points adjusted: %(points)+d for %(customer)s.")
                                   % {"points": form.cleaned_data["points"],
                                      "customer": customer}, messages.SUCCESS)

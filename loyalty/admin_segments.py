@@ -129,7 +129,8 @@ class SegmentRuleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["segment"].required = True
+        if "segment" in self.fields:  # read-only on built-in segments' rules
+            self.fields["segment"].required = True
 
 
 @admin.register(SegmentRule)

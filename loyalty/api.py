@@ -4,9 +4,8 @@ Texts are in the requested language (``?lang=``, else the customer's language), 
 to the shop's default language and then to the default one. Hidden categories are never
 shown: a customer in one reads ``category: null``.
 
-Points and segments are built in parallel with this API: ``points_balance`` and
-``segment_codes`` are the two reads to wire to ``loyalty.points.balance`` and the segment
-membership rows when they land; until then they answer 0 and [].
+The balance is the ledger's (``loyalty.points``); segments are the stored membership
+(``loyalty.SegmentMember``, refreshed nightly and on counted orders).
 """
 
 from __future__ import annotations
@@ -18,22 +17,25 @@ from shops.api import ERRORS
 from shops.api_base import customer_or_404, shop_of
 from shops.models import Customer
 
-from . import selectors
+from . import points, selectors
 from .api_schemas import LoyaltyOut
 from .conditions import as_json
-from .models import Category
+from .models import Category, SegmentMember
 
 router = Router(tags=["loyalty"])
 
 
 def points_balance(customer: Customer) -> int:
-    """The customer's bonus points balance. Wire to ``loyalty.points.balance`` (merge)."""
-    return 0
+    """The customer's bonus points balance."""
+    return points.balance(customer.pk)
 
 
 def segment_codes(customer: Customer) -> list[str]:
-    """Codes of the segments the customer is in. Wire to segment membership (merge)."""
-    return []
+    """Codes of the segments the customer is in, as last computed."""
+    return list(
+        SegmentMember.objects.filter(customer=customer)
+        .order_by("segment__code").values_list("segment__code", flat=True)
+    )
 
 
 def languages(requested: str | None, customer: Customer) -> list[str]:

@@ -16,9 +16,9 @@ from django.utils.translation import gettext_lazy
 from modeltranslation.admin import TabbedTranslationAdmin
 from modeltranslation.utils import get_translation_fields
 
-from loyalty.models import Category
+from loyalty.models import Category, Segment
 from shops.models import Customer
-from shops.scoping import ShopScopedAdmin, ShopScopedInline
+from shops.scoping import ShopScopedAdmin, ShopScopedInline, scope, shops_for
 
 from . import rendering, selectors, services
 from .models import (
@@ -78,6 +78,13 @@ class MessageTemplateAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
     list_filter = ("event", "channel", "enabled", "shop")
     list_select_related = ("shop",)
     change_form_template = "admin/notifications/messagetemplate/change_form.html"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        field = form.base_fields.get("preview_customer")
+        if field is not None:  # staff preview only their shops' customers
+            field.queryset = scope(Customer.objects.all(), request.user)
+        return form
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -200,25 +207,38 @@ class ChannelSettingsAdmin(ShopScopedAdmin):
     list_select_related = ("shop",)
 
 
+class SegmentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, segment):
+        return f"{segment.shop} / {segment.name}"
+
+
 class BulkSendForm(forms.ModelForm):
     class Meta:
         model = BulkSend
-        fields = ("shop", "category", "channel", "subject", "body")
-        help_texts = MessageTemplateForm.Meta.help_texts
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "category" in self.fields:
-            self.fields["category"].queryset = Category.objects.filter(
-                visible_to_customer=True
-            ).select_related("shop")
+        fields = ("shop", "category", "segment", "channel", "subject", "body")
+        field_classes = {"segment": SegmentChoiceField}
+        help_texts = {
+            **MessageTemplateForm.Meta.help_texts,
+            "category": gettext_lazy("Send to this category's customers, or…"),
+            "segment": gettext_lazy(
+                "…to this segment's members (as of its last refresh). Choose one of the two."
+            ),
+        }
 
     def clean(self):
         data = super().clean()
         check_template_fields(self, "subject", "body")
-        shop, category = data.get("shop"), data.get("category")
+        shop, category, segment = data.get("shop"), data.get("category"), data.get("segment")
+        targets = "category" in self.fields and "segment" in self.fields  # read-only on drafts
+        if targets and category and segment:
+            self.add_error("segment", _("Choose either a category or a segment."))
+        elif targets and not (category or segment or self.has_error("category")
+                              or self.has_error("segment")):
+            self.add_error("category", _("Choose either a category or a segment."))
         if shop and category and category.shop_id != shop.pk:
             self.add_error("category", _("The category belongs to another shop."))
+        if shop and segment and segment.shop_id != shop.pk:
+            self.add_error("segment", _("The segment belongs to another shop."))
         if shop and data.get("channel") == Channel.WEBHOOK and not (
             selectors.channel_settings(shop.pk).webhook_url
         ):
@@ -232,21 +252,42 @@ class BulkSendAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
     button; once confirmed it shows the progress of its messages."""
 
     form = BulkSendForm
-    list_display = ("created_at", "shop", "category", "channel", "status", "recipients",
+    list_display = ("created_at", "shop", "target", "channel", "status", "recipients",
                     "total_cost", "queued")
     list_filter = ("status", "channel", "shop")
-    list_select_related = ("shop", "category")
+    list_select_related = ("shop", "category", "segment")
     change_form_template = "admin/notifications/bulksend/change_form.html"
 
     summary = ("status", "recipients", "total_cost", "progress", "created_by", "confirmed_by",
                "confirmed_at")
 
     def get_fields(self, request, obj=None):
-        fields = ["shop", "category", "channel", "subject", "body"]
+        fields = ["shop", "category", "segment", "channel", "subject", "body"]
         return fields if obj is None else [*fields, *self.summary]
 
     def get_readonly_fields(self, request, obj=None):
-        return () if obj is None else ("shop", "category", "channel", *self.summary)
+        return () if obj is None else ("shop", "category", "segment", "channel", *self.summary)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Targets of the user's shops only; of one shop when the add page is opened with
+        # ?shop=<id> (the form checks that the target belongs to the chosen shop). A draft's
+        # target is read-only, so its own shop needs no narrowing here.
+        if db_field.name in ("category", "segment"):
+            shops = shops_for(request.user)
+            if request.GET.get("shop", "").isdigit():
+                shops = shops.filter(pk=int(request.GET["shop"]))
+            if db_field.name == "category":
+                kwargs["queryset"] = Category.objects.filter(
+                    shop__in=shops, visible_to_customer=True  # hidden ones are never messaged
+                ).select_related("shop")
+            else:
+                kwargs["queryset"] = Segment.objects.filter(shop__in=shops).select_related(
+                    "shop").order_by("shop__name", "name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=gettext_lazy("to"))
+    def target(self, bulk):
+        return bulk.target
 
     def has_change_permission(self, request, obj=None):
         # A confirmed bulk send is history: its page shows it and its progress, read-only.

@@ -5,12 +5,16 @@ from decimal import Decimal
 from django.contrib.auth.models import Permission, User
 from djmoney.money import Money
 
+from loyalty import points, segments
 from loyalty import services as loyalty_services
+from loyalty.models import PointsPolicy
+from notifications.models import BulkSend, ChannelSettings, Message, MessageTemplate
 from pricing.services import cart_quote, order_confirm_discounts
 from shops.models import Collection, Return, ShopStaff
 from shops.tokens import api_token_create
 from tests.factories import CategoryFactory, CustomerFactory, ProductFactory, ShopFactory, add_rule
 from tests.factories import order as make_order
+from tests.loyalty.points_builders import bonus_program, discount_program
 from tests.pricing.factories import (
     CategoryDiscountFactory,
     LoyaltyCardDiscountFactory,
@@ -56,8 +60,26 @@ def build_shop(code: str, currency: str) -> dict:
     order_confirm_discounts(order=make_order(customer, "100.00", product=product,
                                              number=f"P-{code}"), quote=quote)
     api_token_create(shop=shop, name=f"Token {code}")
+    _points_segments_and_messages(shop, member, customer)
     return {"shop": shop, "member": member, "silver": silver, "product": product,
             "customer": customer, "order": order, "collection": collection}
+
+
+def _points_segments_and_messages(shop, member, customer) -> None:
+    gold = CategoryFactory(shop=shop, rank=3, name=f"Gold {shop.code}", program="bonus")
+    bonus_program(gold, ("0", "2"), name=f"Bonus {shop.code}")
+    vip = CategoryFactory(shop=shop, rank=4, name=f"VIP {shop.code}", program="discount",
+                          discount_percent=Decimal(10))
+    discount_program(vip, ("0", "10"), name=f"Discount {shop.code}")
+    PointsPolicy.objects.create(shop=shop, point_value=Money(Decimal("0.10"), shop.currency))
+    points.points_adjust(customer_ids=[customer.pk], points=10, reason="gift", staff_user=None)
+    segments.segments_refresh(shop=shop)  # the built-in segments, their rules and members
+    ChannelSettings.objects.create(shop=shop)
+    MessageTemplate.objects.create(shop=shop, event="registered", channel="sms",
+                                   body_en=f"Hi from {shop.code}")
+    BulkSend.objects.create(shop=shop, category=member, channel="email",
+                            subject_en="News", body_en=f"News {shop.code}")
+    assert Message.objects.filter(shop=shop).exists()  # the welcome message
 
 
 def staff_of(*shops, username="ala", perms=None) -> User:
@@ -67,7 +89,7 @@ def staff_of(*shops, username="ala", perms=None) -> User:
     for shop in shops:
         ShopStaff.objects.create(user=user, shop=shop)
     permissions = Permission.objects.filter(content_type__app_label__in=[
-        "shops", "loyalty", "pricing"])
+        "shops", "loyalty", "pricing", "notifications"])
     if perms is not None:
         permissions = permissions.filter(codename__in=perms)
     user.user_permissions.add(*permissions)

@@ -92,3 +92,17 @@ def test_a_locked_customer_has_no_progress_to_show(api, ladder, customer, admin_
 
     assert body["category"]["name"] == "Klient"
     assert body["next_category"] is None
+
+
+def test_points_balance_and_segments_come_from_the_ledger_and_membership(api, ladder, customer):
+    from loyalty import points, segments
+
+    points.points_adjust(customer_ids=[customer.pk], points=120, reason="goodwill",
+                         staff_user=None)
+    order(customer, "600.00", days_ago=10)
+    segments.segments_refresh(shop=customer.shop)  # built-ins: one counted order, recent
+
+    body = api.get("/customers/C1/loyalty").json()
+
+    assert body["points_balance"] == 120
+    assert body["segments"] == ["customers", "first_order_recently"]

@@ -4,6 +4,7 @@ inline and balance on the customer, the staff adjustment form."""
 from decimal import Decimal as D
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -12,6 +13,7 @@ from django.urls import reverse
 
 from loyalty import points
 from loyalty.models import BonusProgram, DiscountProgram, PointsEntry
+from shops.models import ShopStaff
 from tests.factories import CategoryFactory, ShopFactory, order
 from tests.loyalty.points_builders import bonus_shop, customer_of
 
@@ -147,12 +149,28 @@ def test_adjusting_points_is_a_separate_permission(client, earner):
     user = get_user_model().objects.create_user("clerk", password="pw", is_staff=True)
     user.user_permissions.add(*Permission.objects.filter(codename__in=[
         "view_customer", "change_customer"]))
+    ShopStaff.objects.create(user=user, shop=earner.shop)
     client.force_login(user)
     url = reverse("admin:shops_customer_adjust_points", args=[earner.pk])
     assert client.post(url, {"points": "100", "reason": "me"}).status_code == 403
     user.user_permissions.add(Permission.objects.get(codename="adjust_points"))
     client.force_login(get_user_model().objects.get(pk=user.pk))
     assert client.post(url, {"points": "100", "reason": "me"}).status_code == 302
+    assert LogEntry.objects.get(user=user, object_id=str(earner.pk)).get_change_message() == (
+        "Points adjusted: +100 (me)."
+    )
+
+
+def test_staff_of_another_shop_cannot_adjust_points(client, earner):
+    other = ShopFactory(code="other")
+    user = get_user_model().objects.create_user("outsider", password="pw", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=[
+        "view_customer", "change_customer", "adjust_points"]))
+    ShopStaff.objects.create(user=user, shop=other)
+    client.force_login(user)
+    url = reverse("admin:shops_customer_adjust_points", args=[earner.pk])
+    assert client.post(url, {"points": "100", "reason": "me"}).status_code == 404
+    assert not PointsEntry.objects.filter(kind="adjusted").exists()
 
 
 def test_the_ledger_is_read_only_in_the_admin(admin_client, earner):
