@@ -7,6 +7,8 @@ customer, products and an order; any 5xx fails. Bounded to stay well under a min
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -16,7 +18,19 @@ EXAMPLES = 30
 
 
 @pytest.fixture
-def api_schema(db):
+def keep_test_connection():
+    """schemathesis calls the WSGI application itself, whose end of request would close the
+    test's database connection (CONN_MAX_AGE = 0) and with it the test's transaction; this
+    is what Django's test client does around each request too."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(db, storefront, keep_test_connection):
     from config.wsgi import application
 
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
