@@ -157,10 +157,15 @@ class BulkSendStatus(models.TextChoices):
 
 
 class BulkSend(models.Model):
-    """A message to every consenting customer of a category, confirmed by staff.
+    """A message to every consenting customer of a category or of a segment (exactly one
+    of the two), confirmed by staff.
 
     `recipients` and `total_cost` are counted when the draft is saved and shown before
-    it is confirmed; `queued` grows while the messages are written.
+    it is confirmed; `queued` grows while the messages are written. A segment's members
+    are its stored membership (as of its last refresh).
+
+    Both targets are PROTECTed: a bulk send records whom it went to, and the check below
+    would not allow SET_NULL to empty the target anyway.
     """
 
     shop = models.ForeignKey(
@@ -168,7 +173,11 @@ class BulkSend(models.Model):
     )
     category = models.ForeignKey(
         "loyalty.Category", verbose_name=_("category"), on_delete=models.PROTECT,
-        related_name="+",
+        related_name="+", null=True, blank=True,
+    )
+    segment = models.ForeignKey(
+        "loyalty.Segment", verbose_name=_("segment"), on_delete=models.PROTECT,
+        related_name="+", null=True, blank=True,
     )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
@@ -194,9 +203,24 @@ class BulkSend(models.Model):
         verbose_name = _("bulk send")
         verbose_name_plural = _("bulk sends")
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(category__isnull=False, segment__isnull=True)
+                    | Q(category__isnull=True, segment__isnull=False)
+                ),
+                name="bulk_send_one_target",
+                violation_error_message=_("Choose either a category or a segment."),
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.category} / {self.get_channel_display()} ({self.created_at:%Y-%m-%d})"
+        return f"{self.target} / {self.get_channel_display()} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def target(self):
+        """The category or the segment the bulk send goes to."""
+        return self.category if self.category_id else self.segment
 
 
 class Message(models.Model):

@@ -58,13 +58,22 @@ def address(customer: Customer, channel: str, cfg: ChannelSettings) -> str:
     return cfg.webhook_url
 
 
-def bulk_recipients(*, shop: Shop, category_id: int, channel: str) -> QuerySet[Customer]:
-    """The customers a bulk send to a category reaches: active, in the category, with an
-    address for the channel and not opted out of it.
+def bulk_recipients(
+    *, shop: Shop, channel: str, category_id: int | None = None, segment_id: int | None = None,
+) -> QuerySet[Customer]:
+    """The customers a bulk send reaches: active, in the category or in the segment (its
+    stored membership, as of its last refresh), with an address for the channel and not
+    opted out of it. Exactly one of `category_id` / `segment_id`.
 
-    The one place a bulk send's target becomes customers: a segment target (segments
-    issue) is another filter here, the rest of the bulk send is unchanged."""
-    customers = Customer.objects.filter(shop=shop, category_id=category_id, is_active=True)
+    The one place a bulk send's target becomes customers."""
+    if (category_id is None) == (segment_id is None):
+        raise ValueError("bulk_recipients needs exactly one of category_id and segment_id")
+    customers = Customer.objects.filter(shop=shop, is_active=True)
+    if category_id is not None:
+        customers = customers.filter(category_id=category_id)
+    else:
+        # A join on the membership (unique per segment and customer: no duplicates).
+        customers = customers.filter(segment_memberships__segment_id=segment_id)
     customers = customers.exclude(**{f"notification_consent__{channel}": False})
     if channel == Channel.EMAIL:
         customers = customers.exclude(email="")

@@ -207,12 +207,17 @@ def message_for_order(*, order_id: int) -> int:
 
 
 def _check_bulk(bulk: BulkSend) -> None:
-    if bulk.category.shop_id != bulk.shop_id:
-        raise ValidationError({"category": _("The category belongs to another shop.")})
-    if not bulk.category.visible_to_customer:
-        raise ValidationError({"category": _(
-            "This category is hidden from customers: they are never messaged about it."
-        )})
+    if (bulk.category_id is None) == (bulk.segment_id is None):
+        raise ValidationError(_("Choose either a category or a segment."))
+    if bulk.category_id is not None:
+        if bulk.category.shop_id != bulk.shop_id:
+            raise ValidationError({"category": _("The category belongs to another shop.")})
+        if not bulk.category.visible_to_customer:
+            raise ValidationError({"category": _(
+                "This category is hidden from customers: they are never messaged about it."
+            )})
+    elif bulk.segment.shop_id != bulk.shop_id:
+        raise ValidationError({"segment": _("The segment belongs to another shop.")})
     if bulk.channel == Channel.WEBHOOK and not selectors.channel_settings(bulk.shop_id).webhook_url:
         raise ValidationError({"channel": _("This shop has no webhook URL.")})
 
@@ -220,7 +225,8 @@ def _check_bulk(bulk: BulkSend) -> None:
 def _bulk_batches(bulk: BulkSend, batch: int = BULK_BATCH):
     """The recipients in keyset batches, with their variables."""
     recipients = selectors.bulk_recipients(
-        shop=bulk.shop, category_id=bulk.category_id, channel=bulk.channel
+        shop=bulk.shop, channel=bulk.channel, category_id=bulk.category_id,
+        segment_id=bulk.segment_id,
     )
     after = 0
     while True:
@@ -274,7 +280,7 @@ def bulk_send_confirm(*, bulk: BulkSend, staff_user) -> bool:
 def bulk_send_queue(*, bulk_id: int) -> int:
     """Write a confirmed bulk send's messages, one transaction per batch; safe to run again
     (a message already written for a customer is not written twice)."""
-    bulk = BulkSend.objects.select_related("shop", "category").get(pk=bulk_id)
+    bulk = BulkSend.objects.select_related("shop", "category", "segment").get(pk=bulk_id)
     if bulk.status == BulkSendStatus.DRAFT:
         return 0
     cfg = selectors.channel_settings(bulk.shop_id)

@@ -45,11 +45,14 @@ def make_rows(n):
 
 
 def notification_rows(shop, category, n):
+    from loyalty.models import Segment
     from notifications.models import BulkSend, ChannelSettings, MessageTemplate
 
     ChannelSettings.objects.create(shop=shop, sms_enabled=True)
+    segment = Segment.objects.filter(shop=shop).first()  # bulk sends to segments list too
     for i in range(n):
         BulkSend.objects.create(shop=shop, category=category, channel="sms", body_en=f"b{i}")
+        BulkSend.objects.create(shop=shop, segment=segment, channel="sms", body_en=f"s{i}")
     MessageTemplate.objects.create(shop=shop, event="registered", channel="sms", body_en="Hi")
 
 

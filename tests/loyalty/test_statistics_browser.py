@@ -65,7 +65,7 @@ def test_statistics_page_draws_every_chart(live_server, browser, django_user_mod
         lambda d: d.find_elements(By.CSS_SELECTOR, "canvas.statistics-chart")
     )
     canvases = browser.find_elements(By.CSS_SELECTOR, "canvas.statistics-chart")
-    assert len(canvases) == 4
+    assert len(canvases) == 6  # categories, segments, order value, moves, points, messages
     WebDriverWait(browser, 30).until(
         lambda d: all(c.get_attribute("data-rendered") == "1" for c in canvases)
     )
