@@ -49,6 +49,17 @@ class BonusProgram(models.Model):
         return self.name
 
 
+def _tier_constraints(prefix: str) -> list:
+    """One tier per starting spend per program, a non-negative start, a percent 0..100."""
+    return [
+        models.UniqueConstraint(fields=["program", "min_lifetime_spend"], name=f"{prefix}_unique"),
+        models.CheckConstraint(
+            condition=Q(min_lifetime_spend__gte=0), name=f"{prefix}_spend_not_negative"
+        ),
+        _percent_range("percent", f"{prefix}_percent_range"),
+    ]
+
+
 class BonusTier(models.Model):
     program = models.ForeignKey(BonusProgram, on_delete=models.CASCADE, related_name="tiers")
     min_lifetime_spend = MoneyField(
@@ -64,15 +75,7 @@ class BonusTier(models.Model):
         verbose_name = _("bonus tier")
         verbose_name_plural = _("bonus tiers")
         ordering = ["program", "min_lifetime_spend"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["program", "min_lifetime_spend"], name="bonus_tier_unique"
-            ),
-            models.CheckConstraint(
-                condition=Q(min_lifetime_spend__gte=0), name="bonus_tier_spend_not_negative"
-            ),
-            _percent_range("percent", "bonus_tier_percent_range"),
-        ]
+        constraints = _tier_constraints("bonus_tier")
 
     def __str__(self) -> str:
         return f"≥ {self.min_lifetime_spend}: {self.percent}%"
@@ -110,15 +113,7 @@ class DiscountTier(models.Model):
         verbose_name = _("discount tier")
         verbose_name_plural = _("discount tiers")
         ordering = ["program", "min_lifetime_spend"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["program", "min_lifetime_spend"], name="discount_tier_unique"
-            ),
-            models.CheckConstraint(
-                condition=Q(min_lifetime_spend__gte=0), name="discount_tier_spend_not_negative"
-            ),
-            _percent_range("percent", "discount_tier_percent_range"),
-        ]
+        constraints = _tier_constraints("discount_tier")
 
     def __str__(self) -> str:
         return f"≥ {self.min_lifetime_spend}: {self.percent}%"
