@@ -34,9 +34,10 @@ run: install
 	$(CELERY) -A config beat -l warning --schedule var/celerybeat & \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# In parallel: one pytest-xdist worker per core, each with its own test database.
 test: install
 	$(PY) manage.py makemigrations --check --dry-run -v 0
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
