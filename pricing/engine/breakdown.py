@@ -140,7 +140,8 @@ def build(
             applied.append(
                 AppliedDiscount(c.config.id, c.config.kind, c.config.name, share, result.cut)
             )
-        for c, reason in result.rejections:
+        rejections = priced.rejections(i) if priced.alone else ()
+        for c, reason in rejections:
             line_reasons.setdefault(id(c), reason)
         quote_lines.append(
             QuoteLine(
@@ -155,7 +156,7 @@ def build(
                 final_unit_price=(result.total / line.quantity).quantize(quantum, ROUND_HALF_UP),
                 minimum_price_applied=result.cut,
                 discounts=tuple(applied),
-                rejected=tuple(LineRejection(c.config.id, r) for c, r in result.rejections),
+                rejected=tuple(LineRejection(c.config.id, r) for c, r in rejections),
             )
         )
 

@@ -49,7 +49,8 @@ class LineResult:
     free_quantity: int
     cut: bool
     contributions: list[tuple[Candidate, Decimal]]
-    rejections: list[tuple[Candidate, Reason]]
+    winner: Candidate | None = None  # the exclusive discount that applies alone here
+    beaten: list[tuple[Candidate, Decimal]] | None = None  # what it beat (when it won)
     give_back: Decimal = ZERO  # what a capped code gave back on this line (rounded)
 
 
@@ -60,14 +61,30 @@ class Priced:
     won: set[int] = field(default_factory=set)  # id() of the exclusives that won a line
     exclusive_lines: int = 0  # lines won by an exclusive discount
     capped: set[int] = field(default_factory=set)  # id() of a code cut by its cap
+    alone: list[tuple[Candidate, list[Decimal], tuple[int, ...] | None]] = field(
+        default_factory=list
+    )  # the exclusive discounts, with what each takes off each line alone
+
+    def rejections(self, i: int) -> list[tuple[Candidate, Reason]]:
+        """Line ``i``'s rejections (computed for the chosen scenario only)."""
+        result = self.lines[i]
+        if result.winner is None:
+            return [(c, Reason.EXCLUSIVE_NOT_HIGHER) for c, offs, _ in self.alone if offs[i]]
+        lost = [(c, Reason.LOST_TO_EXCLUSIVE) for c, _ in result.beaten]
+        lost.extend(
+            (c, Reason.LOST_TO_EXCLUSIVE)
+            for c, offs, _ in self.alone
+            if offs[i] and c is not result.winner
+        )
+        return lost
 
 
 def _by_position(c: Candidate) -> tuple[int, str]:
     return c.sort_key
 
 
-def _rate(c: Candidate, i: int) -> Decimal | None:
-    return c.rate if c.rates is None else c.rates[i]
+def _rates(c: Candidate, n: int) -> tuple[Decimal | None, ...]:
+    return (c.rate,) * n if c.rates is None else c.rates
 
 
 def price(facts: Facts, included: list[Candidate]) -> Priced:
@@ -96,15 +113,16 @@ def price(facts: Facts, included: list[Candidate]) -> Priced:
                 contributions[i].append((c, off))
                 values[i] -= off
     if sums:
+        lanes = [(c, _rates(c, n), c.shares) for c in sums]
         for i in range(n):
             value = values[i]
             parts = []
             total = ZERO
-            for c in sums:
-                rate = _rate(c, i)
+            for c, rates, shares in lanes:
+                rate = rates[i]
                 off = value * rate if rate else ZERO
-                if c.shares is not None:
-                    off += c.shares[i]
+                if shares is not None:
+                    off += shares[i]
                 if off:
                     parts.append((c, off))
                     total += off
@@ -112,13 +130,15 @@ def price(facts: Facts, included: list[Candidate]) -> Priced:
                 scale = value / total
                 parts = [(c, off * scale) for c, off in parts]
                 total = value
-            contributions[i].extend(parts)
-            values[i] = value - total
+            if parts:
+                contributions[i].extend(parts)
+                values[i] = value - total
     for c in sequence:
         shares = spread(c.amount, values, facts.quantum) if c.amount is not None else None
+        rates = _rates(c, n)
         for i in range(n):
             value = values[i]
-            rate = _rate(c, i)
+            rate = rates[i]
             off = value * rate if rate else ZERO
             if shares is not None:
                 off += min(shares[i], value - off)
@@ -127,35 +147,36 @@ def price(facts: Facts, included: list[Candidate]) -> Priced:
                 values[i] = value - off
 
     priced = Priced()
-    alone = [(c, _alone(facts, c)) for c in exclusive]
+    priced.alone = alone = [(c, _alone(facts, c), c.free) for c in exclusive]
     for i in range(n):
         line = facts.lines[i]
         floor = facts.unit_floor[i]
         value, free, made = values[i], free_quantity[i], contributions[i]
-        rejections: list[tuple[Candidate, Reason]] = []
+        winner = beaten = None
         if alone:
-            others = max(value, floor * (line.quantity - free))
-            best = None
-            for c, offs in alone:
+            base, quantity = facts.base[i], line.quantity
+            full_floor = floor * quantity
+            others = floor * (quantity - free) if free else full_floor
+            if value > others:
+                others = value
+            # the exclusive leaving the lowest value; ties: more off, then the first by position
+            best_final, best_off, best_units = ZERO, ZERO, 0
+            for c, offs, frees in alone:
                 off = offs[i]
                 if not off:
                     continue
-                units = c.free[i] if c.free is not None else 0
-                final = max(facts.base[i] - off, floor * (line.quantity - units))
-                key = (final, -off, c.sort_key)
-                if best is None or key < best[0]:
-                    best = (key, c, off, units)
-            if best is None or best[0][0] >= others:
-                rejections.extend((c, Reason.EXCLUSIVE_NOT_HIGHER) for c, offs in alone if offs[i])
-            else:
-                _, winner, off, units = best
-                rejections.extend((c, Reason.LOST_TO_EXCLUSIVE) for c, _ in made)
-                rejections.extend(
-                    (c, Reason.LOST_TO_EXCLUSIVE)
-                    for c, offs in alone
-                    if offs[i] and c is not winner
-                )
-                value, free, made = facts.base[i] - off, units, [(winner, off)]
+                units = frees[i] if frees is not None else 0
+                final = base - off
+                lowest = floor * (quantity - units) if units else full_floor
+                if final < lowest:
+                    final = lowest
+                if winner is None or final < best_final or (final == best_final and off > best_off):
+                    winner, best_final, best_off, best_units = c, final, off, units
+            if winner is not None and best_final >= others:
+                winner = None
+            if winner is not None:
+                beaten = made
+                value, free, made = base - best_off, best_units, [(winner, best_off)]
                 priced.won.add(id(winner))
                 priced.exclusive_lines += 1
         floor_value = floor * (line.quantity - free)
@@ -164,7 +185,7 @@ def price(facts: Facts, included: list[Candidate]) -> Priced:
             value = floor_value
         line_total = value.quantize(facts.quantum, ROUND_HALF_UP)
         priced.total += line_total
-        priced.lines.append(LineResult(value, line_total, free, cut, made, rejections))
+        priced.lines.append(LineResult(value, line_total, free, cut, made, winner, beaten))
 
     for c in included:
         if c.cap is not None:
