@@ -24,8 +24,9 @@ into minor units is allocation (``allocation``), not pricing.
 
 Guarantees the tests hold the engine to: no line or total is ever negative or above its
 undiscounted value; every paid unit costs at least ``min(minimum_price, unit_price)``;
-adding an eligible discount never raises the total and removing a rejected one never
-changes it.
+adding a discount never raises the total and removing a rejected one never changes it (of
+two adding discounts of one kind in different modes, the one worth more on the goods value
+is kept: see ``eligibility``).
 """
 
 from __future__ import annotations
