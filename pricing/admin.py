@@ -182,13 +182,14 @@ class SpecialOfferForm(ConfigurationForm):
 
 
 class PromoCodeForm(ConfigurationForm):
-    money_fields = ("amount", "minimum_order_value")
+    money_fields = ("amount", "minimum_order_value", "max_discount_amount")
 
     class Meta:
         model = PromoCode
         fields = (
             *CONFIGURATION_FIELDS, "code", "percent", "amount", "valid_from", "valid_until",
             "usage_limit", "usage_limit_per_customer", "minimum_order_value", "combinable",
+            "max_discount_percent", "max_discount_amount",
         )
 
     def clean_code(self):
@@ -202,6 +203,14 @@ class PromoCodeForm(ConfigurationForm):
                 self.add_error("percent", _("Give a percent or an amount off."))
             elif percent is not None and amount is not None:
                 self.add_error("amount", _("Give a percent or an amount off, not both."))
+        if (
+            data.get("max_discount_percent") is not None
+            and data.get("max_discount_amount") is not None
+        ):
+            self.add_error(
+                "max_discount_amount",
+                _("Give the maximum discount as a percent or as an amount, not both."),
+            )
         valid_from, valid_until = data.get("valid_from"), data.get("valid_until")
         if valid_from and valid_until and valid_from > valid_until:
             self.add_error("valid_until", _("The code cannot end before it starts."))

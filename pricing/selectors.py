@@ -174,13 +174,17 @@ SELECT 9, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
 )
 # The promo code entered, any client type and state: the engine says why it does not apply.
 # n1, n2 = total and per-customer limits, n3 = uses so far, n4 = this customer's uses,
-# d1 = minimum order value, d2 = percent, d3 = amount, f1 = other discounts still apply.
+# d1 = minimum order value, d2 = percent, d3 = amount, f1 = other discounts still apply;
+# the maximum discount: ref = its value in hundredths (both fields have 2 decimal places),
+# f2 = it is a percent (else an amount; ref NULL: no cap).
 _CODE_BRANCH = """
 SELECT 10, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
-       NULL, d.usage_limit, d.usage_limit_per_customer, d.times_used,
+       CAST(ROUND(COALESCE(d.max_discount_percent, d.max_discount_amount) * 100) AS BIGINT),
+       d.usage_limit, d.usage_limit_per_customer, d.times_used,
        (SELECT COUNT(*) FROM pricing_promocodeuse u
          WHERE u.code_id = d.id AND u.customer_id = %s),
-       d.minimum_order_value, d.percent, d.amount, d.combinable, NULL, d.code,
+       d.minimum_order_value, d.percent, d.amount, d.combinable,
+       d.max_discount_percent IS NOT NULL, d.code,
        d.valid_from, d.valid_until
   FROM pricing_promocode d WHERE d.shop_id = %s AND UPPER(d.code) = UPPER(%s)"""
 # d1 = category percent (t1 its program), d2 = loyalty card percent, d3 = lifetime spend
@@ -356,12 +360,15 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
         data.discounts.append(_discount(grp, pk, head, tiers[(grp, pk)], gifts))
     if codes:
         _, pk, common, row = min(codes, key=lambda c: (c[0], c[1]))
-        (*_, n1, n2, n3, n4, d1, d2, d3, f1, _f2, t1, dt1, dt2) = row
+        (*_, ref, n1, n2, n3, n4, d1, d2, d3, f1, f2, t1, dt1, dt2) = row
+        cap = None if ref is None else Decimal(ref).scaleb(-2)
         data.promo_code = engine.PromoCode(
             id=engine_id(DiscountKind.PROMO_CODE, pk), **common, code=t1,
             percent=_decimal(d2), amount=_decimal(d3), valid_from=_date(dt1),
             valid_until=_date(dt2), usage_limit=n1, usage_limit_per_customer=n2,
             minimum_order_value=_decimal(d1), combinable=bool(f1),
+            max_discount_percent=cap if f2 else None,
+            max_discount_amount=None if f2 else cap,
         )
         data.promo_code_uses_total, data.promo_code_uses_by_customer = n3, n4
     if customer is not None:

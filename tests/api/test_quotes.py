@@ -113,7 +113,8 @@ def test_an_unknown_promo_code_is_reported_in_the_quote_not_as_an_error(api, cus
 
 def test_confirming_records_the_discounts_on_the_order_once(api, customer, tee, cap, shop):
     threshold(shop, ("100", "10"), name="10% from 100")
-    PromoCodeFactory(shop=shop, code="HELLO", percent=Decimal("5"), usage_limit=1)
+    PromoCodeFactory(shop=shop, code="HELLO", percent=Decimal("5"), usage_limit=1,
+                     stacking="sequential")
     api.post("/orders", order_body())  # 2 x TEE (50), 1 x CAP (30): 130 at list prices
 
     response = api.post("/orders/A-1/discounts", {"promo_code": "hello"})
