@@ -20,7 +20,7 @@ from loyalty.models import Category, Segment
 from shops.models import Customer
 from shops.scoping import ShopScopedAdmin, ShopScopedInline, scope, shops_for
 
-from . import rendering, selectors, services
+from . import addresses, rendering, selectors, services
 from .models import (
     BulkSend,
     BulkSendStatus,
@@ -212,6 +212,15 @@ class ChannelSettingsForm(forms.ModelForm):
         model = ChannelSettings
         fields = ("shop", "email_enabled", "sms_enabled", "sms_sender", "sms_price",
                   "webhook_url", "webhook_secret")
+
+    def clean_webhook_url(self):
+        url = self.cleaned_data.get("webhook_url")
+        if url:
+            try:
+                addresses.check_url(url)
+            except addresses.UnsafeURL as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return url
 
     def clean(self):
         data = super().clean()
