@@ -354,7 +354,9 @@ class BulkSendAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST" and CONFIRM in request.POST and object_id:
             obj = self.get_object(request, unquote(object_id))
-            if obj is None or not self.has_change_permission(request, obj):
+            if obj is None:  # missing or another shop's: a 404, like every foreign object
+                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            if not self.has_change_permission(request, obj):
                 raise PermissionDenied
             if self._text_edited(request, obj):
                 # Confirm only what was counted: an edited text is saved and counted again.
