@@ -13,7 +13,8 @@ Contract:
   unknown name (``{{ customer_nme }}``) is refused with the list of valid ones, also in a
   branch that would not be rendered.
 - **Size**: a text holds at most `MAX_TEMPLATE_LENGTH` characters and renders to at most
-  `MAX_OUTPUT_LENGTH`.
+  `MAX_OUTPUT_LENGTH`; it uses at most `MAX_EXPRESSIONS` variables, filters and conditions
+  and nests blocks at most `MAX_DEPTH` deep, so one render does a bounded amount of work.
 
 `check_template` validates a text (on save); `render_message` renders it, raising
 `TemplateRenderError` (a short, translated reason) for anything outside the contract, so a
@@ -35,6 +36,10 @@ from django.utils.translation import gettext as _
 
 MAX_TEMPLATE_LENGTH = 10_000
 MAX_OUTPUT_LENGTH = 10_000
+#: Variables, filters and conditions in one text, and how deep blocks nest: what a message
+#: needs many times over, and a bound on the work of one render (about 4 ms at most).
+MAX_EXPRESSIONS = 100
+MAX_DEPTH = 10
 
 #: Tag words a text may use (block tags and their inner words).
 TAG_WORDS = ("if", "elif", "else", "endif", "firstof", "comment", "endcomment")
@@ -75,6 +80,7 @@ def _names(items: Iterable[str]) -> str:
 
 
 def _check_tags(text: str) -> None:
+    depth = 0
     for token in Lexer(text).tokenize():
         if token.token_type == TokenType.BLOCK:
             word = (token.split_contents() or [""])[0]
@@ -83,6 +89,27 @@ def _check_tags(text: str) -> None:
                     "The tag “%(tag)s” is not allowed. Allowed tags: %(allowed)s."
                 ) % {"tag": word, "allowed": _names(("if", "elif", "else", "firstof",
                                                       "comment"))})
+            depth += word in ("if", "comment")
+            depth -= word in ("endif", "endcomment")
+            if depth > MAX_DEPTH:
+                raise TemplateRenderError(_(
+                    "Blocks are nested too deep: at most %(max)d levels."
+                ) % {"max": MAX_DEPTH})
+
+
+class _Budget:
+    """Counts the expressions of one text against `MAX_EXPRESSIONS`."""
+
+    def __init__(self):
+        self.used = 0
+
+    def spend(self, count: int = 1) -> None:
+        self.used += count
+        if self.used > MAX_EXPRESSIONS:
+            raise TemplateRenderError(_(
+                "The template has too many variables, filters and conditions: at most "
+                "%(max)d."
+            ) % {"max": MAX_EXPRESSIONS})
 
 
 def _check_variable(var: Variable, allowed: Collection[str]) -> None:
@@ -102,7 +129,9 @@ def _check_variable(var: Variable, allowed: Collection[str]) -> None:
         ) % {"name": name, "allowed": _names(allowed)})
 
 
-def _check_expression(expression: FilterExpression, allowed: Collection[str]) -> None:
+def _check_expression(expression: FilterExpression, allowed: Collection[str],
+                      budget: _Budget) -> None:
+    budget.spend(1 + len(expression.filters))
     if isinstance(expression.var, Variable):
         _check_variable(expression.var, allowed)
     for _func, args in expression.filters:
@@ -111,30 +140,31 @@ def _check_expression(expression: FilterExpression, allowed: Collection[str]) ->
                 _check_variable(arg, allowed)
 
 
-def _check_condition(condition, allowed: Collection[str]) -> None:
+def _check_condition(condition, allowed: Collection[str], budget: _Budget) -> None:
     if condition is None:  # `{% else %}`
         return
     if isinstance(condition, TemplateLiteral):
-        _check_expression(condition.value, allowed)
+        _check_expression(condition.value, allowed, budget)
         return
+    budget.spend()
     for operand in (getattr(condition, "first", None), getattr(condition, "second", None)):
         if operand is not None:
-            _check_condition(operand, allowed)
+            _check_condition(operand, allowed, budget)
 
 
-def _check_nodes(nodes: Iterable[Node], allowed: Collection[str]) -> None:
+def _check_nodes(nodes: Iterable[Node], allowed: Collection[str], budget: _Budget) -> None:
     for node in nodes:
         if isinstance(node, (TextNode, CommentNode)):
             continue
         if isinstance(node, IfNode):
             for condition, nodelist in node.conditions_nodelists:
-                _check_condition(condition, allowed)
-                _check_nodes(nodelist, allowed)
+                _check_condition(condition, allowed, budget)
+                _check_nodes(nodelist, allowed, budget)
         elif isinstance(node, FirstOfNode):
             for expression in node.vars:
-                _check_expression(expression, allowed)
+                _check_expression(expression, allowed, budget)
         elif hasattr(node, "filter_expression"):  # {{ variable }}
-            _check_expression(node.filter_expression, allowed)
+            _check_expression(node.filter_expression, allowed, budget)
         else:  # the library above registers nothing else; refuse rather than trust
             raise TemplateRenderError(_(
                 "The tag “%(tag)s” is not allowed. Allowed tags: %(allowed)s."
@@ -162,7 +192,7 @@ def compile_text(text: str, allowed: tuple[str, ...]) -> Template:
                 "The filter “%(filter)s” is not allowed. Allowed filters: %(allowed)s."
             ) % {"filter": found.group(1), "allowed": _names(FILTERS)}) from None
         raise TemplateRenderError(str(exc)) from None
-    _check_nodes(template.nodelist, allowed)
+    _check_nodes(template.nodelist, allowed, _Budget())
     return template
 
 

@@ -250,3 +250,29 @@ def test_a_bulk_send_text_that_fails_when_queued_fails_its_messages(ladder):
 
 def test_variables_hold_only_plain_values():
     assert all(isinstance(value, (str, int)) for value in vars(Variables()).values())
+
+
+def test_blocks_nested_more_than_10_deep_are_refused():
+    assert check_text("{% if balance %}" * 10 + "x" + "{% endif %}" * 10) is None
+    assert check_text("{% if balance %}" * 11 + "x" + "{% endif %}" * 11) == (
+        "Blocks are nested too deep: at most 10 levels.")
+    # 350 levels used to blow Python's recursion limit while rendering
+    assert check_text("{% if balance %}" * 350 + "x" + "{% endif %}" * 350) == (
+        "Blocks are nested too deep: at most 10 levels.")
+
+
+def test_more_than_100_variables_filters_and_conditions_are_refused():
+    assert check_text("{{ balance }}" * 100) is None
+    too_many = "The template has too many variables, filters and conditions: at most 100."
+    assert check_text("{{ balance }}" * 101) == too_many
+    assert check_text("{{ balance|default:" + "1|default:" * 100 + "1 }}") == too_many
+    assert check_text("{% if balance and balance and balance %}x{% endif %}" * 21) == too_many
+
+
+def test_the_costliest_accepted_text_renders_in_a_few_milliseconds():
+    text = "{{ balance }}" * 100
+    render(text, SAMPLE)
+    started = time.perf_counter()
+    for _ in range(20):
+        render(text, SAMPLE)
+    assert (time.perf_counter() - started) / 20 < 0.02
