@@ -152,7 +152,7 @@ def _record(shop: Shop, causes: list[Cause]) -> int:
 
 def _failed(text: Rendered) -> dict:
     """The fields of a message whose text could not be rendered: failed at once, with the
-    reason shown in the admin (a resend fails again until the template is fixed)."""
+    reason shown in the admin. It has no text, so it is never resent (`messages_resend`)."""
     return {"status": Status.FAILED, "last_error": text.error} if text.error else {}
 
 
@@ -362,8 +362,11 @@ def bulk_send_queue(*, bulk_id: int) -> int:
 @transaction.atomic
 def messages_resend(*, message_ids: Iterable[int], staff_user=None) -> int:
     """Put failed messages back in the queue for a fresh round of attempts. The idempotency
-    key is kept: if a provider did take one of them after all, it will not deliver it twice."""
-    count = Message.objects.filter(pk__in=list(message_ids), status=Status.FAILED).update(
+    key is kept: if a provider did take one of them after all, it will not deliver it twice.
+    A message whose template could not be rendered has no text and is left failed."""
+    count = Message.objects.filter(
+        pk__in=list(message_ids), status=Status.FAILED
+    ).exclude(body="").update(
         status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), leased_until=None,
         claim=None,
     )

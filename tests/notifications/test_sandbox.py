@@ -276,3 +276,18 @@ def test_the_costliest_accepted_text_renders_in_a_few_milliseconds():
     for _ in range(20):
         render(text, SAMPLE)
     assert (time.perf_counter() - started) / 20 < 0.02
+
+
+@pytest.mark.django_db
+def test_a_message_that_could_not_be_rendered_is_not_resent_empty(ladder):
+    saved_before_the_sandbox(ladder.shop, "registered", "email", "{{ x.y }}")
+    customer = CustomerFactory(shop=ladder.shop)
+    Message.objects.filter(customer=customer).delete()
+    services.message_for_registration(customer_id=customer.pk)
+    message = Message.objects.get(customer=customer, event="registered", channel="email")
+    assert message.status == "failed"
+
+    assert services.messages_resend(message_ids=[message.pk]) == 0
+
+    message.refresh_from_db()
+    assert (message.status, message.body) == ("failed", "")
