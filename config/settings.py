@@ -6,6 +6,7 @@ SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE
 EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
 EMAIL_USE_SSL, DEFAULT_FROM_EMAIL   email (console by default)
 SMS_PROVIDER_URL, SMS_PROVIDER_TOKEN                              the SMS provider
+WEBHOOK_ALLOWED_HOSTS  comma-separated hosts webhooks may reach although internal
 """
 
 import os
@@ -152,6 +153,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Patron <noreply@patro
 # Notifications: the SMS provider's HTTP endpoint and token; delivery retries.
 SMS_PROVIDER_URL = os.environ.get("SMS_PROVIDER_URL", "")
 SMS_PROVIDER_TOKEN = os.environ.get("SMS_PROVIDER_TOKEN", "")
+# Webhooks post to public addresses only (notifications.addresses); these hosts (names or IP
+# literals) are exempt, e.g. a receiver on the same machine or in the same private network.
+WEBHOOK_ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()
+]
 NOTIFICATIONS_HTTP_TIMEOUT = int(os.environ.get("NOTIFICATIONS_HTTP_TIMEOUT", "10"))
 NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "6"))
 

@@ -20,7 +20,7 @@ from loyalty.models import Category, Segment
 from shops.models import Customer
 from shops.scoping import ShopScopedAdmin, ShopScopedInline, scope, shops_for
 
-from . import rendering, selectors, services
+from . import addresses, rendering, selectors, services
 from .models import (
     BulkSend,
     BulkSendStatus,
@@ -36,15 +36,37 @@ PREVIEW, CONFIRM = "_preview", "_confirm"
 
 
 def check_template_fields(form: forms.ModelForm, *names: str) -> None:
-    """Template syntax errors as errors of the field (every language) they are in."""
+    """Why a text would not render in the sandbox (syntax, a tag, filter or variable it may
+    not use, its length), as errors of the field (every language) it is in."""
     for name in names:
         for field in get_translation_fields(name):
-            error = rendering.check_syntax(form.cleaned_data.get(field) or "")
+            error = rendering.check_text(form.cleaned_data.get(field) or "")
             if error and field in form.fields:
                 form.add_error(field, _("Template error: %(error)s") % {"error": error})
 
 
-class MessageTemplateForm(forms.ModelForm):
+BODY_HELP = gettext_lazy(
+    "Variables: {{ customer_name }}, {{ shop_name }}, {{ old_category }} (category "
+    "messages), {{ new_category }}, {{ points_earned }} and {{ order_number }} (order "
+    "completed), {{ balance }}. Tags: {% if %}…{% elif %}…{% else %}…{% endif %}, "
+    "{% firstof %}, {% comment %}. Filters: default, upper, lower, title, capfirst, "
+    "pluralize, yesno, truncatechars, truncatewords. Nothing else (no include, load "
+    "or loops); at most 10,000 characters."
+)
+
+
+class TextHelpMixin:
+    """The body's help text on every language's field (Meta.help_texts names the untranslated
+    field only, which the admin does not show)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in get_translation_fields("body"):
+            if field in self.fields:
+                self.fields[field].help_text = BODY_HELP
+
+
+class MessageTemplateForm(TextHelpMixin, forms.ModelForm):
     preview_customer = forms.ModelChoiceField(
         queryset=Customer.objects.all(), required=False,
         label=gettext_lazy("Preview for customer"),
@@ -58,11 +80,7 @@ class MessageTemplateForm(forms.ModelForm):
     class Meta:
         model = MessageTemplate
         fields = ("shop", "event", "channel", "enabled", "subject", "body")
-        help_texts = {"body": gettext_lazy(
-            "Django template syntax. Variables: {{ customer_name }}, {{ shop_name }}, "
-            "{{ old_category }}, {{ new_category }}, {{ points_earned }}, {{ balance }}, "
-            "{{ order_number }}."
-        )}
+        help_texts = {"body": BODY_HELP}
 
     def clean(self):
         data = super().clean()
@@ -92,6 +110,9 @@ class MessageTemplateAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
             queryset = queryset | MessageTemplate.objects.filter(shop__isnull=True)
         return queryset
 
+    def save_model(self, request, obj, form, change):
+        services.template_save(template=obj, staff_user=request.user)
+
     @admin.display(description=gettext_lazy("shop"), ordering="shop")
     def shop_or_default(self, template):
         return template.shop or _("Default (every shop)")
@@ -120,6 +141,8 @@ class MessageTemplateAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
                 form.add_error("preview_customer", _("Choose a customer to preview for."))
             else:
                 preview = services.preview(template=form.instance, customer=customer)
+                if preview.error:
+                    form.add_error(None, preview.error)
         admin_form = helpers.AdminForm(
             form, list(self.get_fieldsets(request, obj)), {},
             self.get_readonly_fields(request, obj), model_admin=self,
@@ -190,6 +213,15 @@ class ChannelSettingsForm(forms.ModelForm):
         fields = ("shop", "email_enabled", "sms_enabled", "sms_sender", "sms_price",
                   "webhook_url", "webhook_secret")
 
+    def clean_webhook_url(self):
+        url = self.cleaned_data.get("webhook_url")
+        if url:
+            try:
+                addresses.check_url(url)
+            except addresses.UnsafeURL as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return url
+
     def clean(self):
         data = super().clean()
         price = data.get("sms_price")
@@ -212,7 +244,7 @@ class SegmentChoiceField(forms.ModelChoiceField):
         return f"{segment.shop} / {segment.name}"
 
 
-class BulkSendForm(forms.ModelForm):
+class BulkSendForm(TextHelpMixin, forms.ModelForm):
     class Meta:
         model = BulkSend
         fields = ("shop", "category", "segment", "channel", "subject", "body")
@@ -322,7 +354,9 @@ class BulkSendAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST" and CONFIRM in request.POST and object_id:
             obj = self.get_object(request, unquote(object_id))
-            if obj is None or not self.has_change_permission(request, obj):
+            if obj is None:  # missing or another shop's: a 404, like every foreign object
+                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            if not self.has_change_permission(request, obj):
                 raise PermissionDenied
             if self._text_edited(request, obj):
                 # Confirm only what was counted: an edited text is saved and counted again.

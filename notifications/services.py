@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
+from modeltranslation.utils import get_translation_fields
 
 from loyalty.models import CategoryChange, ChangeReason
 from shops.models import Customer, Order, Shop
@@ -36,7 +37,15 @@ from .models import (
     Status,
 )
 from .points import points_for
-from .rendering import Variables, category_name, language_for, render, translated
+from .rendering import (
+    TemplateRenderError,
+    Variables,
+    category_name,
+    check_text,
+    language_for,
+    render,
+    translated,
+)
 
 #: Causes of category-change messages; lock/unlock rows are not moves and "registered"
 #: placement is covered by the welcome message.
@@ -63,6 +72,7 @@ class Rendered:
     body: str
     segments: int | None
     cost: Money | None
+    error: str = ""  # why the text could not be rendered (then subject and body are empty)
 
 
 def render_for(
@@ -72,8 +82,14 @@ def render_for(
     """One message's text in the customer's language, with its SMS segments and cost."""
     shop = customer.shop
     lang = language_for(customer.language, shop.default_language)
-    subject = render(translated(source, "subject", lang, shop.default_language), variables)
-    body = render(translated(source, "body", lang, shop.default_language), variables)
+    try:
+        subject = render(translated(source, "subject", lang, shop.default_language), variables)
+        body = render(translated(source, "body", lang, shop.default_language), variables)
+    except TemplateRenderError as exc:
+        # Saved before the sandbox, or a value past the limits: this message fails, the
+        # change that causes it does not.
+        error = _("Template error: %(error)s") % {"error": exc}
+        return Rendered(lang, "", "", None, None, error=error[:300])
     segments = cost = None
     if channel == Channel.SMS:
         price = price or selectors.channel_settings(shop.pk)
@@ -118,7 +134,7 @@ def _record(shop: Shop, causes: list[Cause]) -> int:
                 source=template, customer=customer, channel=channel,
                 variables=cause.variables, price=cfg,
             )
-            if not text.body:
+            if not text.body and not text.error:
                 continue
             messages.append(Message(
                 shop=shop, customer=customer, event=cause.event, channel=channel,
@@ -126,11 +142,18 @@ def _record(shop: Shop, causes: list[Cause]) -> int:
                 body=text.body, segments=text.segments, cost=text.cost, created_at=now,
                 next_attempt_at=now, dedup_key=f"{cause.key}:{channel}",
                 category_change_id=cause.category_change_id, order_id=cause.order_id,
+                **_failed(text),
             ))
     if messages:
         Message.objects.bulk_create(messages, ignore_conflicts=True)
         kick_delivery()
     return len(messages)
+
+
+def _failed(text: Rendered) -> dict:
+    """The fields of a message whose text could not be rendered: failed at once, with the
+    reason shown in the admin. It has no text, so it is never resent (`messages_resend`)."""
+    return {"status": Status.FAILED, "last_error": text.error} if text.error else {}
 
 
 def kick_delivery() -> None:
@@ -206,7 +229,29 @@ def message_for_order(*, order_id: int) -> int:
 # --- bulk sends -------------------------------------------------------------------------
 
 
+def check_texts(obj: MessageTemplate | BulkSend) -> None:
+    """Refuse a template or bulk send text (any language) the sandbox would not render,
+    with the reason on its field."""
+    errors = {}
+    for name in ("subject", "body"):
+        for field in get_translation_fields(name):
+            error = check_text(getattr(obj, field, "") or "")
+            if error:
+                errors[field] = _("Template error: %(error)s") % {"error": error}
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def template_save(*, template: MessageTemplate, staff_user=None) -> MessageTemplate:
+    """Save a message template once every text renders in the sandbox."""
+    check_texts(template)
+    template.save()
+    return template
+
+
 def _check_bulk(bulk: BulkSend) -> None:
+    check_texts(bulk)
     if (bulk.category_id is None) == (bulk.segment_id is None):
         raise ValidationError(_("Choose either a category or a segment."))
     if bulk.category_id is not None:
@@ -291,7 +336,7 @@ def bulk_send_queue(*, bulk_id: int) -> int:
             for customer, variables in batch:
                 text = render_for(source=bulk, customer=customer, channel=bulk.channel,
                                   variables=variables, price=cfg)
-                if not text.body:
+                if not text.body and not text.error:
                     continue
                 messages.append(Message(
                     shop=bulk.shop, customer=customer, event=Event.BULK, channel=bulk.channel,
@@ -300,6 +345,7 @@ def bulk_send_queue(*, bulk_id: int) -> int:
                     subject=text.subject[:300], body=text.body, segments=text.segments,
                     cost=text.cost, created_at=now, next_attempt_at=now,
                     dedup_key=f"bulk:{bulk.pk}:{customer.pk}", bulk_send=bulk,
+                    **_failed(text),
                 ))
             Message.objects.bulk_create(messages, ignore_conflicts=True)
             BulkSend.objects.filter(pk=bulk.pk).update(
@@ -316,8 +362,11 @@ def bulk_send_queue(*, bulk_id: int) -> int:
 @transaction.atomic
 def messages_resend(*, message_ids: Iterable[int], staff_user=None) -> int:
     """Put failed messages back in the queue for a fresh round of attempts. The idempotency
-    key is kept: if a provider did take one of them after all, it will not deliver it twice."""
-    count = Message.objects.filter(pk__in=list(message_ids), status=Status.FAILED).update(
+    key is kept: if a provider did take one of them after all, it will not deliver it twice.
+    A message whose template could not be rendered has no text and is left failed."""
+    count = Message.objects.filter(
+        pk__in=list(message_ids), status=Status.FAILED
+    ).exclude(body="").update(
         status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), leased_until=None,
         claim=None,
     )

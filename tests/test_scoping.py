@@ -372,3 +372,16 @@ def test_scoped_changelists_run_constant_queries_whatever_the_rows(client, world
     for code in ("cc", "dd"):
         ShopStaff.objects.create(user=user, shop=build_shop(code, "EUR")["shop"])
     assert counts() == few
+
+
+def test_confirming_another_shops_bulk_send_is_a_404_like_every_foreign_object(staff, world):
+    from notifications.models import BulkSend
+
+    theirs = BulkSend.objects.get(shop=world[1]["shop"])
+
+    response = staff.post(reverse("admin:notifications_bulksend_change", args=[theirs.pk]),
+                          {"_confirm": "1"})
+
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.confirmed_at) == ("draft", None)

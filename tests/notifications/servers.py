@@ -39,6 +39,8 @@ class HttpEndpoint:
 
     failures: int = 0
     fail_with: int = 503
+    fail_body: bytes = b'{"error": "try later"}'
+    fail_headers: dict[str, str] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     delivered: dict[str, Request] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -61,8 +63,10 @@ def start_http(endpoint: HttpEndpoint):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             status = endpoint.handle(Request(self.path, dict(self.headers), body))
             self.send_response(status)
+            for name, value in ({} if status == 200 else endpoint.fail_headers).items():
+                self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(b'{"ok": true}' if status == 200 else b'{"error": "try later"}')
+            self.wfile.write(b'{"ok": true}' if status == 200 else endpoint.fail_body)
 
         def log_message(self, *args):
             pass
