@@ -29,7 +29,8 @@ from tests.factories import (
 
 from .conftest import second_session, wait_for
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres,
+              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PARALLEL = 8
 

@@ -22,7 +22,8 @@ from tests.factories import CategoryFactory, CustomerFactory, ShopFactory, add_r
 
 from .conftest import output, second_session, spawn, wait_for
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres,
+              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 CUSTOMERS, BATCH = 60, 10
 

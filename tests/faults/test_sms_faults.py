@@ -23,7 +23,8 @@ from tests.notifications.conftest import ladder, sms_provider, use_sms  # noqa: 
 
 from .conftest import output, spawn, wait_for
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres,
+              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 MESSAGES = 5
 
