@@ -378,7 +378,8 @@ class ShopAdmin(shops_admin.ShopAdmin):
 @admin.register(RecalculationRun)
 class RecalculationRunAdmin(ShopScopedAdmin):
     list_display = ("shop", "status", "progress", "moved_up", "moved_down", "unchanged",
-                    "skipped_locked", "started_at", "finished_at", "triggered_by")
+                    "skipped_locked", "started_at", "heartbeat_at", "finished_at",
+                    "triggered_by", "worker", "outcome")
     list_filter = ("shop", "status")
     list_select_related = ("shop", "triggered_by")
 
@@ -387,6 +388,10 @@ class RecalculationRunAdmin(ShopScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=gettext_lazy("error or reason"))
+    def outcome(self, run):
+        return run.error if len(run.error) <= 160 else f"{run.error[:159]}…"
 
     @admin.display(description=gettext_lazy("examined"))
     def progress(self, run):

@@ -213,6 +213,8 @@ class PointsEntryInline(ShopScopedInline):
 
 class PointsAdjustForm(forms.Form):
     points = forms.IntegerField(
+        # 10**12: more than the largest order can earn (docs/decisions.md, maxima).
+        min_value=-(10**12), max_value=10**12,
         label=gettext_lazy("Points"),
         help_text=gettext_lazy("Positive to add, negative to take away."),
     )

@@ -227,13 +227,16 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     FINISHED = "finished", _("Finished")
     FAILED = "failed", _("Failed")
+    #: Refused because another run of the shop was alive; the reason is in `error`.
+    SKIPPED = "skipped", _("Skipped")
 
 
 class RecalculationRun(models.Model):
     """A full recalculation of one shop: its progress, its summary, and its lock.
 
     At most one run per shop may be *running* (a partial unique constraint): that row is
-    the database lock that stops two runs for the same shop from both writing.
+    the database lock that stops two runs for the same shop from both writing. How a dead
+    run is told from a live one, and skipped runs: loyalty.runs.
     """
 
     shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
@@ -255,7 +258,9 @@ class RecalculationRun(models.Model):
     moved_down = models.PositiveIntegerField(_("moved down"), default=0)
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     skipped_locked = models.PositiveIntegerField(_("skipped (locked)"), default=0)
-    error = models.TextField(_("error"), blank=True)
+    error = models.TextField(_("error or reason"), blank=True)
+    #: host:pid of the process executing the run; empty while it waits for a worker.
+    worker = models.CharField(_("running in"), max_length=200, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("recalculation run")

@@ -179,7 +179,8 @@ class PointsEntry(models.Model):
         related_name="points_entries",
     )
     kind = models.CharField(_("kind"), max_length=16, choices=PointsKind.choices)
-    points = models.IntegerField(_("points"))
+    #: 64-bit: an order of the largest documented size earns over 2**31 points.
+    points = models.BigIntegerField(_("points"))
     created_at = models.DateTimeField(_("when"), default=timezone.now)
     order = models.ForeignKey(
         "shops.Order", verbose_name=_("order"), on_delete=models.PROTECT, null=True,
@@ -243,7 +244,7 @@ class PointsAccount(models.Model):
         related_name="points_account",
     )
     shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
-    balance = models.IntegerField(_("points balance"), default=0)
+    balance = models.BigIntegerField(_("points balance"), default=0)
 
     class Meta:
         verbose_name = _("points account")
@@ -262,7 +263,7 @@ class OrderPointsTerms(models.Model):
         "shops.Order", on_delete=models.CASCADE, primary_key=True,
         related_name="points_terms",
     )
-    granted_points = models.PositiveIntegerField(_("points granted by discounts"), default=0)
+    granted_points = models.PositiveBigIntegerField(_("points granted by discounts"), default=0)
     earns_percent = models.BooleanField(_("earns the bonus %"), default=True)
 
     class Meta:

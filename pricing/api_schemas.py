@@ -7,7 +7,7 @@ from typing import Annotated
 from ninja import Schema
 from pydantic import Field
 
-from shops.api_schemas import ClientTypeName, Currency, ExternalId, Quantity, Sku, Text
+from shops.api_schemas import ClientTypeName, Currency, Day, ExternalId, Quantity, Sku, Text
 
 
 class CartLineIn(Schema):
@@ -25,7 +25,7 @@ class QuoteIn(Schema):
     lines: Annotated[list[CartLineIn], Field(min_length=1, max_length=200)]
     promo_code: Text(64) | None = None
     currency: Currency | None = Field(None, description="If given, must be the shop's.")
-    date: dt.date | None = Field(None, description="Price as of this day (promo code validity); "
+    date: Day | None = Field(None, description="Price as of this day (promo code validity); "
                                                 "default: today in the shop's time zone.")
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.apps import apps
 from django.db import connection
 from django.db.models import DecimalField, Sum
 
@@ -38,7 +39,7 @@ from shops.counting import COUNTED_ORDER, ORDER_NET_VALUE
 from shops.models import Order, Shop
 
 from . import engine
-from .models import EVERY_CUSTOMER, DiscountKind
+from .models import EVERY_CUSTOMER, DiscountConfiguration, DiscountKind
 
 AMOUNT = DecimalField(max_digits=16, decimal_places=2)
 CENT = Decimal("0.01")
@@ -442,3 +443,13 @@ def _discount(grp: int, pk: int, head: dict, tiers: list, gifts: dict) -> engine
     }
     kind, dataclass_ = kinds[grp]
     return dataclass_(id=engine_id(kind, pk), **common)
+
+
+def shop_has_discounts(shop_id: int) -> bool:
+    """Whether the shop has any discount configuration (of any kind): amounts in its
+    currency, so it keeps the currency (shops.services.shop_update)."""
+    return any(
+        model.objects.filter(shop_id=shop_id).exists()
+        for model in apps.get_app_config("pricing").get_models()
+        if issubclass(model, DiscountConfiguration)
+    )

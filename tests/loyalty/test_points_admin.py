@@ -137,6 +137,9 @@ def test_staff_adjust_points_with_a_reason(admin_client, earner):
     ({"points": "0", "reason": "x"}, {"points": ["Enter a number of points other than zero."]}),
     ({"points": "-31", "reason": "x"},
      {"points": ["1 of the customers do not have 31 points: nothing was changed."]}),
+    # Beyond 64 bits this was a 500 "integer out of range"; capped at an order's maximum.
+    ({"points": str(10**19), "reason": "x"},
+     {"points": ["Ensure this value is less than or equal to 1000000000000."]}),
 ])
 def test_invalid_adjustments_change_nothing(admin_client, earner, data, errors):
     url = reverse("admin:shops_customer_adjust_points", args=[earner.pk])
