@@ -226,7 +226,7 @@ class CategoryChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id}: {self.from_category_id} → {self.to_category_id}"
+        return f"{self.from_category or '—'} → {self.to_category or '—'}"
 
 
 class RunStatus(models.TextChoices):

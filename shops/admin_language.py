@@ -1,9 +1,11 @@
 """The admin's language switcher: a staff user's choice is kept on their account, so it follows
 them to any browser, and in the session, so pages read it without a query.
 
-`StaffLanguageMiddleware` (after the authentication middleware) activates the chosen language
-for signed-in staff; without a choice, Django's `LocaleMiddleware` (browser language, then
-`LANGUAGE_CODE`) decides as before. The storefront API has no session and is not affected.
+The choice is put in the session at login (`remember_on_login`) and when it is changed;
+`StaffLanguageMiddleware` (after the authentication middleware) activates it for signed-in
+staff (a session from before this feature reads it once); without a choice, Django's
+`LocaleMiddleware` (browser language, then `LANGUAGE_CODE`) decides as before. The
+storefront API has no session and is not affected.
 """
 
 from django.conf import settings
@@ -40,6 +42,13 @@ def language_view(request):
     return response
 
 
+def remember_on_login(sender, request, user, **kwargs) -> None:
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_KEY] = StaffPreference.objects.filter(user=user).values_list(
+            "language", flat=True
+        ).first() or ""
+
+
 class StaffLanguageMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -48,7 +57,7 @@ class StaffLanguageMiddleware:
         session = getattr(request, "session", None)
         if session is not None and session.session_key and request.user.is_authenticated:
             language = session.get(SESSION_KEY)
-            if language is None:  # first request of this session: one read
+            if language is None:  # a session older than the switcher: one read
                 language = StaffPreference.objects.filter(user=request.user).values_list(
                     "language", flat=True
                 ).first() or ""
