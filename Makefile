@@ -24,6 +24,7 @@ messages: $(VENV)/.installed
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
 
 run: install
+	$(PY) manage.py database_create
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py demo
 	@echo "Admin: http://127.0.0.1:8000/admin/  login: admin  password: admin"

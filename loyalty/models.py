@@ -17,7 +17,9 @@ class Program(models.TextChoices):
 
 
 class Category(models.Model):
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="categories")
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="categories"
+    )
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     rank = models.PositiveIntegerField(
@@ -74,7 +76,8 @@ class Rule(models.Model):
     OR-ed. A rule belongs to exactly one category or one segment: one condition language."""
 
     category = models.ForeignKey(
-        Category, on_delete=models.CASCADE, related_name="rules", null=True, blank=True
+        Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="rules",
+        null=True, blank=True,
     )
     segment = models.ForeignKey(
         "loyalty.Segment", verbose_name=_("segment"), on_delete=models.CASCADE,
@@ -184,9 +187,12 @@ class ChangeReason(models.TextChoices):
 class CategoryChange(models.Model):
     """History: one row per change of a customer's category or lock."""
 
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="+"
+    )
     customer = models.ForeignKey(
-        "shops.Customer", on_delete=models.CASCADE, related_name="category_changes"
+        "shops.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
+        related_name="category_changes",
     )
     from_category = models.ForeignKey(
         Category, verbose_name=_("from"), on_delete=models.SET_NULL, null=True, related_name="+"
@@ -220,7 +226,7 @@ class CategoryChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id}: {self.from_category_id} → {self.to_category_id}"
+        return f"{self.from_category or '—'} → {self.to_category or '—'}"
 
 
 class RunStatus(models.TextChoices):
@@ -239,7 +245,9 @@ class RecalculationRun(models.Model):
     run is told from a live one, and skipped runs: loyalty.runs.
     """
 
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="+"
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING
     )
@@ -249,8 +257,8 @@ class RecalculationRun(models.Model):
     heartbeat_at = models.DateTimeField(_("last progress"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        settings.AUTH_USER_MODEL, verbose_name=_("triggered by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
     )
     total = models.PositiveIntegerField(_("customers"), default=0)
     examined = models.PositiveIntegerField(_("examined"), default=0)
@@ -289,7 +297,9 @@ class Segment(models.Model):
     """A dynamic, overlapping set of a shop's customers: those for whom one of its rules
     holds. Membership is computed by loyalty.segments and stored in SegmentMember."""
 
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="segments")
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="segments"
+    )
     code = models.SlugField(_("code"), max_length=64)
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)

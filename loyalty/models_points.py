@@ -173,7 +173,9 @@ class PointsEntry(models.Model):
     the order (earned, corrected, reversed, spent), the return (reversed by a return), or
     the staff user with a reason (adjusted)."""
 
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="+"
+    )
     customer = models.ForeignKey(
         "shops.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
         related_name="points_entries",
@@ -243,7 +245,9 @@ class PointsAccount(models.Model):
         "shops.Customer", on_delete=models.CASCADE, primary_key=True,
         related_name="points_account",
     )
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="+"
+    )
     balance = models.BigIntegerField(_("points balance"), default=0)
 
     class Meta:

@@ -61,14 +61,14 @@ def _reason(decision: Decision) -> str:
     return ChangeReason.RULE if decision.rule is not None else ChangeReason.FALLBACK
 
 
-def _apply(shop: Shop, decisions: list[Decision], *, when) -> list[Decision]:
+def _apply(shop: Shop, decisions: list[Decision], *, when, announce: bool = True) -> list[Decision]:
     """Write the moves among `decisions`. A customer changed meanwhile (by staff, a lock,
     or another run) is left alone: the write is conditional on the category and lock read."""
     moves = [d for d in decisions if d.moves]
     if not moves:
         return []
     if connection.vendor == "postgresql":
-        return _apply_postgresql(shop, moves, when=when)
+        return _apply_postgresql(shop, moves, when=when, announce=announce)
     state = dict(
         (pk, (category_id, locked))
         for pk, category_id, locked in Customer.objects.select_for_update()
@@ -89,7 +89,8 @@ def _apply(shop: Shop, decisions: list[Decision], *, when) -> list[Decision]:
         )
         for d in applied
     )
-    _announce(shop.pk, [c.pk for c in changes])
+    if announce:
+        _announce(shop.pk, [c.pk for c in changes])
     return applied
 
 
@@ -119,7 +120,9 @@ RETURNING customer_id, id
 """
 
 
-def _apply_postgresql(shop: Shop, moves: list[Decision], *, when) -> list[Decision]:
+def _apply_postgresql(
+    shop: Shop, moves: list[Decision], *, when, announce: bool
+) -> list[Decision]:
     """Lock, re-check, update and write history in one statement (the UPDATE re-evaluates
     its WHERE on rows another transaction changed while it waited for their lock)."""
     sql = _APPLY_SQL.format(
@@ -138,7 +141,8 @@ def _apply_postgresql(shop: Shop, moves: list[Decision], *, when) -> list[Decisi
         })
         rows = cursor.fetchall()
     applied = {customer_id for customer_id, _change_id in rows}
-    _announce(shop.pk, [change_id for _customer_id, change_id in rows])
+    if announce:
+        _announce(shop.pk, [change_id for _customer_id, change_id in rows])
     return [d for d in moves if d.customer_id in applied]
 
 
@@ -160,6 +164,7 @@ def categories_recalculate(
     triggered_by=None,
     run_id: int | None = None,
     prefilter: bool = True,
+    announce: bool = True,
 ) -> Summary:
     """Recalculate every customer of a shop, in keyset batches, each batch atomic.
 
@@ -171,6 +176,8 @@ def categories_recalculate(
     edited, unsaved rules) writes nothing and keeps a sample of the moves. A real run holds
     the shop's RecalculationRun lock (loyalty.runs: a dead run is recognised in seconds on
     PostgreSQL, 2 minutes without heartbeat elsewhere); a refused run is recorded as skipped.
+    With `announce` off the moves are written to the history without telling anyone (no
+    messages): for a backfill of past data.
     """
     as_of = as_of or selectors.today(shop)
     ladder = ladder or selectors.ladder(shop)
@@ -181,14 +188,14 @@ def categories_recalculate(
     try:
         return _recalculate(shop, run, as_of=as_of, dry_run=dry_run, ladder=ladder,
                             needs=needs, batch_size=batch_size, sample_size=sample_size,
-                            prefilter=prefilter)
+                            prefilter=prefilter, announce=announce)
     finally:
         if run is not None:
             runs.unlock(shop)
 
 
 def _recalculate(shop, run, *, as_of, dry_run, ladder, needs, batch_size, sample_size,
-                 prefilter) -> Summary:
+                 prefilter, announce) -> Summary:
     summary = Summary()
     after = 0
     try:
@@ -215,7 +222,7 @@ def _recalculate(shop, run, *, as_of, dry_run, ladder, needs, batch_size, sample
                         room = sample_size - len(summary.sample)
                         summary.sample.extend(moved[:max(room, 0)])
                     else:
-                        moved = _apply(shop, decisions, when=timezone.now())
+                        moved = _apply(shop, decisions, when=timezone.now(), announce=announce)
                     summary.count(examined=examined, locked=locked, moved=moved)
                     if run is not None:
                         runs.heartbeat(run, **summary.as_dict())
