@@ -357,4 +357,5 @@ from .models_points import (  # noqa: E402, F401
     PointsEntry,
     PointsKind,
     PointsPolicy,
+    TierBoundary,
 )
