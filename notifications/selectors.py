@@ -14,9 +14,9 @@ from .models import (
     DEFAULT_SMS_PRICES,
     BulkSend,
     Channel,
-    Event,
     ChannelSettings,
     Consent,
+    Event,
     Message,
     MessageTemplate,
 )

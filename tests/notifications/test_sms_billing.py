@@ -88,7 +88,7 @@ def test_e15_bulk_send_page_shows_the_billing_rule_its_cost_uses(admin_client, l
 
 
 @pytest.mark.django_db
-def test_a_confirmed_bulk_send_is_billed_as_its_draft_was_counted(ladder, django_capture_on_commit_callbacks):
+def test_a_confirmed_bulk_send_is_billed_as_its_draft_was_counted(ladder):
     use_sms(ladder.shop)
     customer = CustomerFactory(shop=ladder.shop, phone="+380671111111")
     loyalty.customer_move(customer=customer, category=ladder.silver, staff_user=None)
