@@ -35,7 +35,7 @@ from django.db.models import DecimalField, Sum
 from loyalty import programs
 from loyalty.models import Program
 from shops.counting import COUNTED_ORDER, ORDER_NET_VALUE
-from shops.models import Order, Shop
+from shops.models import Order, Product, Shop
 
 from . import engine
 from .models import EVERY_CUSTOMER, DiscountKind
@@ -131,14 +131,17 @@ SELECT 3, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
        NULL, NULL, NULL, NULL, NULL
   FROM pricing_thresholddiscount d
   LEFT JOIN pricing_thresholdtier t ON t.discount_id = d.id """,
-    # threshold tier gifts: ref = tier, n1 = product
+    # threshold tier gifts: ref = tier, n1 = product; only the shop's active products (an
+    # inactive one is out of stock: not on offer)
     """
 SELECT 4, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
        t.id, g.product_id, NULL, NULL, NULL, t.min_goods_value, NULL, NULL,
        NULL, NULL, NULL, NULL, NULL
   FROM pricing_thresholddiscount d
   JOIN pricing_thresholdtier t ON t.discount_id = d.id
-  JOIN pricing_thresholdtier_gifts g ON g.thresholdtier_id = t.id """,
+  JOIN pricing_thresholdtier_gifts g ON g.thresholdtier_id = t.id
+  JOIN shops_product gp ON gp.id = g.product_id AND gp.shop_id = d.shop_id
+       AND gp.is_active = TRUE """,
     # quantity
     """
 SELECT 5, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
@@ -444,3 +447,8 @@ def _discount(grp: int, pk: int, head: dict, tiers: list, gifts: dict) -> engine
     }
     kind, dataclass_ = kinds[grp]
     return dataclass_(id=engine_id(kind, pk), **common)
+
+
+def gift_available(*, shop_id: int, product_id: int) -> Product | None:
+    """The product, when it is one of the shop's active products (a gift can be given)."""
+    return Product.objects.filter(pk=product_id, shop_id=shop_id, is_active=True).first()
