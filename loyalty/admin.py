@@ -76,7 +76,8 @@ class CategoryForm(forms.ModelForm):
         model = Category
         fields = (
             "shop", "name", "description", "rank", "is_default", "visible_to_customer",
-            "program", "discount_percent", "auto_enter", "auto_leave",
+            "program", "discount_percent", "auto_enter", "auto_leave", "sms_welcome",
+            "sms_after_order",
         )
 
     def clean(self):

@@ -99,10 +99,12 @@ def _pl_discount_program(shop: Shop) -> None:
 def _ua_history(shop: Shop, rng: random.Random) -> int:
     if PointsEntry.objects.filter(shop=shop).exists():
         return 0
+    by_category = _tiers_by_category(shop)
     tiers = {
-        category_id: [programs.Tier(start, percent) for start, percent in rows]
-        for category_id, rows in _tiers_by_category(shop).items()
+        category_id: [programs.Tier(start, percent) for start, percent, _ in rows]
+        for category_id, rows in by_category.items()
     }
+    boundaries = {category_id: rows[0][2] for category_id, rows in by_category.items()}
     last_return = dict(
         Return.objects.filter(order__shop=shop).order_by("order_id", "pk")
         .values_list("order_id", "pk")
@@ -119,7 +121,9 @@ def _ua_history(shop: Shop, rng: random.Random) -> int:
     for pk, customer_id, category_id, placed_at, goods, returned in orders.iterator():
         before = lifetime.get(customer_id, D(0))
         lifetime[customer_id] = before + goods - returned
-        percent = programs.tier_percent(tiers.get(category_id, ()), before)
+        percent = programs.tier_percent(
+            tiers.get(category_id, ()), before, boundaries.get(category_id, programs.INCLUSIVE)
+        )
         if percent is None:
             continue
         held = balances.get(customer_id, 0)
@@ -154,11 +158,12 @@ def _ua_history(shop: Shop, rng: random.Random) -> int:
     return len(entries)
 
 
-def _tiers_by_category(shop: Shop) -> dict[int, list[tuple[Decimal, Decimal]]]:
-    result: dict[int, list[tuple[Decimal, Decimal]]] = {}
+def _tiers_by_category(shop: Shop) -> dict[int, list[tuple[Decimal, Decimal, str]]]:
+    """Bonus tiers per category: (start, percent, the program's boundary)."""
+    result: dict[int, list[tuple[Decimal, Decimal, str]]] = {}
     rows = BonusTier.objects.filter(
         program__category__shop=shop, program__category__program=Program.BONUS
-    ).values_list("program__category_id", "min_lifetime_spend", "percent")
-    for category_id, start, percent in rows:
-        result.setdefault(category_id, []).append((start, percent))
+    ).values_list("program__category_id", "min_lifetime_spend", "percent", "program__boundary")
+    for category_id, start, percent, boundary in rows:
+        result.setdefault(category_id, []).append((start, percent, boundary))
     return result

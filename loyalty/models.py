@@ -46,6 +46,18 @@ class Category(models.Model):
     auto_leave = models.BooleanField(
         _("customers may be moved out automatically"), default=True
     )
+    # SMS switches per customer group (Skyservice): honoured for the category the customer
+    # is in at the event; the shop's SMS channel setting stays the master switch.
+    sms_welcome = models.BooleanField(
+        _("send a welcome SMS after registration"), default=False,
+        help_text=_("For customers who land in this category when they register; only when "
+                    "the shop's SMS channel is on."),
+    )
+    sms_after_order = models.BooleanField(
+        _("send an SMS after an order"), default=False,
+        help_text=_("For customers in this category when their order is completed and paid; "
+                    "only when the shop's SMS channel is on."),
+    )
 
     class Meta:
         verbose_name = _("category")
@@ -372,4 +384,5 @@ from .models_points import (  # noqa: E402, F401
     PointsEntry,
     PointsKind,
     PointsPolicy,
+    TierBoundary,
 )

@@ -20,8 +20,9 @@ from loyalty.models import Category, Segment
 from shops.models import Customer
 from shops.scoping import ShopScopedAdmin, ShopScopedInline, scope, shops_for
 
-from . import addresses, rendering, selectors, services
+from . import addresses, rendering, selectors, services, sms
 from .models import (
+    DEFAULT_SMS_PRICES,
     BulkSend,
     BulkSendStatus,
     Channel,
@@ -210,8 +211,9 @@ class ChannelSettingsForm(forms.ModelForm):
 
     class Meta:
         model = ChannelSettings
-        fields = ("shop", "email_enabled", "sms_enabled", "sms_sender", "sms_price",
-                  "webhook_url", "webhook_secret")
+        fields = ("shop", "email_enabled", "sms_enabled", "sms_sender", "sms_billing",
+                  "sms_billing_characters", "sms_price", "webhook_url", "webhook_secret")
+        widgets = {"sms_billing": forms.RadioSelect}
 
     def clean_webhook_url(self):
         url = self.cleaned_data.get("webhook_url")
@@ -224,9 +226,12 @@ class ChannelSettingsForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        price = data.get("sms_price")
+        price, shop = data.get("sms_price"), data.get("shop")
         if price is not None and price < 0:
             self.add_error("sms_price", _("A price cannot be negative."))
+        elif (price is None and data.get("sms_enabled") and shop is not None
+              and shop.currency not in DEFAULT_SMS_PRICES):
+            self.add_error("sms_price", services.sms_price_missing(shop.currency))
         if data.get("webhook_url") and not data.get("webhook_secret"):
             self.add_error("webhook_secret", _("A webhook needs a secret to sign its posts."))
         return data
@@ -235,8 +240,22 @@ class ChannelSettingsForm(forms.ModelForm):
 @admin.register(ChannelSettings)
 class ChannelSettingsAdmin(ShopScopedAdmin):
     form = ChannelSettingsForm
-    list_display = ("shop", "email_enabled", "sms_enabled", "sms_price", "webhook_url")
+    list_display = ("shop", "email_enabled", "sms_enabled", "sms_billing", "sms_price",
+                    "webhook_url")
     list_select_related = ("shop",)
+
+
+def tariff_text(tariff, currency: str) -> str:
+    """The billing rule in the merchant's words, e.g. "1.01 UAH per 70 characters"."""
+    if tariff is None:
+        return _("No SMS price set")
+    exact = tariff.price.normalize()
+    price = f"{tariff.price:.2f}" if exact.as_tuple().exponent > -2 else f"{exact:f}"
+    if tariff.rule == sms.PER_SEGMENT:
+        return _("%(price)s %(currency)s per SMS segment (GSM-7 160/153, UCS-2 70/67 "
+                 "characters)") % {"price": price, "currency": currency}
+    return _("%(price)s %(currency)s per %(n)d characters") % {
+        "price": price, "currency": currency, "n": tariff.characters}
 
 
 class SegmentChoiceField(forms.ModelChoiceField):
@@ -350,6 +369,17 @@ class BulkSendAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
 
     def _change_url(self, obj):
         return reverse("admin:notifications_bulksend_change", args=[obj.pk])
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Which billing rule the shown cost uses (the one it was counted with).
+        bulk = self.get_object(request, unquote(object_id))
+        if bulk is not None and bulk.channel == Channel.SMS:
+            tariff = bulk.tariff or selectors.sms_tariff(
+                selectors.channel_settings(bulk.shop_id), bulk.shop.currency
+            )
+            extra_context = {**(extra_context or {}),
+                             "sms_billing": tariff_text(tariff, bulk.shop.currency)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST" and CONFIRM in request.POST and object_id:

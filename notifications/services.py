@@ -30,7 +30,6 @@ from .models import (
     BulkSend,
     BulkSendStatus,
     Channel,
-    ChannelSettings,
     Event,
     Message,
     MessageTemplate,
@@ -77,9 +76,10 @@ class Rendered:
 
 def render_for(
     *, source: MessageTemplate | BulkSend, customer: Customer, channel: str,
-    variables: Variables, price: ChannelSettings | None = None,
+    variables: Variables, tariff: sms.Tariff | None = None,
 ) -> Rendered:
-    """One message's text in the customer's language, with its SMS segments and cost."""
+    """One message's text in the customer's language, with its SMS segments and cost
+    (under `tariff`, by default the shop's; no cost when the shop's SMS have no price)."""
     shop = customer.shop
     lang = language_for(customer.language, shop.default_language)
     try:
@@ -92,9 +92,11 @@ def render_for(
         return Rendered(lang, "", "", None, None, error=error[:300])
     segments = cost = None
     if channel == Channel.SMS:
-        price = price or selectors.channel_settings(shop.pk)
-        segments, amount = sms.message_cost(body, price.sms_price)
-        cost = Money(amount, shop.currency)
+        tariff = tariff or selectors.sms_tariff(selectors.channel_settings(shop.pk), shop.currency)
+        segments = sms.segments(body)
+        if tariff is not None:
+            segments, _units, amount = sms.tariff_cost(body, tariff)
+            cost = Money(amount, shop.currency)
     return Rendered(lang, subject if channel != Channel.SMS else "", body, segments, cost)
 
 
@@ -114,9 +116,10 @@ def _record(shop: Shop, causes: list[Cause]) -> int:
     if not causes:
         return 0
     cfg = selectors.channel_settings(shop.pk)
-    channels = selectors.channels_on(cfg)
+    channels = selectors.channels_on(cfg, shop.currency)
     if not channels:
         return 0
+    tariff = selectors.sms_tariff(cfg, shop.currency)
     chosen = selectors.templates(shop.pk)
     consent = selectors.consents(c.customer.pk for c in causes)
     now = timezone.now()
@@ -130,9 +133,12 @@ def _record(shop: Shop, causes: list[Cause]) -> int:
                 consent.get(customer.pk), channel
             ):
                 continue
+            if (channel == Channel.SMS and cause.event in selectors.SMS_SWITCHES
+                    and not selectors.sms_switched_on(customer.category, cause.event)):
+                continue  # the customer's category does not send this SMS
             text = render_for(
                 source=template, customer=customer, channel=channel,
-                variables=cause.variables, price=cfg,
+                variables=cause.variables, tariff=tariff,
             )
             if not text.body and not text.error:
                 continue
@@ -265,6 +271,17 @@ def _check_bulk(bulk: BulkSend) -> None:
         raise ValidationError({"segment": _("The segment belongs to another shop.")})
     if bulk.channel == Channel.WEBHOOK and not selectors.channel_settings(bulk.shop_id).webhook_url:
         raise ValidationError({"channel": _("This shop has no webhook URL.")})
+    if bulk.channel == Channel.SMS and _shop_tariff(bulk.shop) is None:
+        raise ValidationError({"channel": sms_price_missing(bulk.shop.currency)})
+
+
+def sms_price_missing(currency: str) -> str:
+    return _("This shop's SMS have no price: set the price per billed unit in its channel "
+             "settings (there is no default price in %(currency)s).") % {"currency": currency}
+
+
+def _shop_tariff(shop: Shop) -> sms.Tariff | None:
+    return selectors.sms_tariff(selectors.channel_settings(shop.pk), shop.currency)
 
 
 def _bulk_batches(bulk: BulkSend, batch: int = BULK_BATCH):
@@ -293,16 +310,19 @@ def bulk_send_prepare(*, bulk: BulkSend, staff_user=None) -> BulkSend:
     _check_bulk(bulk)
     if bulk.pk and bulk.status != BulkSendStatus.DRAFT:
         raise ValidationError(_("This bulk send is confirmed: it can no longer change."))
-    cfg = selectors.channel_settings(bulk.shop_id)
+    tariff = _shop_tariff(bulk.shop) if bulk.channel == Channel.SMS else None
     recipients, total = 0, Money(0, bulk.shop.currency)
     for batch in _bulk_batches(bulk):
         for customer, variables in batch:
             text = render_for(source=bulk, customer=customer, channel=bulk.channel,
-                              variables=variables, price=cfg)
+                              variables=variables, tariff=tariff)
             if text.body:
                 recipients += 1
                 total += text.cost or Money(0, bulk.shop.currency)
     bulk.recipients, bulk.total_cost = recipients, total
+    bulk.sms_billing = tariff.rule if tariff else ""
+    bulk.sms_billing_characters = tariff.characters if tariff else None
+    bulk.sms_price = tariff.price if tariff else None
     if staff_user is not None and bulk.created_by_id is None:
         bulk.created_by = staff_user
     bulk.save()
@@ -329,13 +349,15 @@ def bulk_send_queue(*, bulk_id: int) -> int:
     if bulk.status == BulkSendStatus.DRAFT:
         return 0
     cfg = selectors.channel_settings(bulk.shop_id)
+    # Billed as counted on the draft (its total was shown before confirming).
+    tariff = bulk.tariff or selectors.sms_tariff(cfg, bulk.shop.currency)
     for batch in _bulk_batches(bulk):
         now = timezone.now()
         with transaction.atomic():
             messages = []
             for customer, variables in batch:
                 text = render_for(source=bulk, customer=customer, channel=bulk.channel,
-                                  variables=variables, price=cfg)
+                                  variables=variables, tariff=tariff)
                 if not text.body and not text.error:
                     continue
                 messages.append(Message(

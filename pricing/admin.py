@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from shops import validation
 from shops.admin import ShopCurrencyMixin
+from shops.models import Order
 from shops.scoping import ShopScopedAdmin, ShopScopedInline
 
 from . import views
@@ -26,6 +27,7 @@ from .models import (
     LoyaltyCard,
     LoyaltyCardDiscount,
     OrderDiscount,
+    OrderGift,
     PromoCode,
     PromoCodeUse,
     QuantityDiscount,
@@ -436,3 +438,42 @@ class OrderDiscountAdmin(ReadOnlyAdmin):
                  name="pricing_price_cart"),
             *super().get_urls(),
         ]
+
+
+# --- on the order page ---------------------------------------------------------------------
+
+
+class ReadOnlyInline(ShopScopedInline):
+    shop_path = "order__shop"
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrderDiscountInline(ReadOnlyInline):
+    model = OrderDiscount
+    fields = ("line_number", "sku", "kind", "name", "code", "percent", "amount")
+    readonly_fields = fields
+    verbose_name_plural = gettext_lazy("applied discounts")
+
+
+class OrderGiftInline(ReadOnlyInline):
+    model = OrderGift
+    fields = ("sku", "name", "discount_name", "created_at")
+    readonly_fields = fields
+
+
+# The order page shows what the order got. Subclass whatever order admin is registered
+# (shops', maybe extended by others), as notifications does for the customer page.
+_RegisteredOrderAdmin = type(admin.site.get_model_admin(Order))
+admin.site.unregister(Order)
+
+
+@admin.register(Order)
+class OrderAdmin(_RegisteredOrderAdmin):
+    inlines = (*_RegisteredOrderAdmin.inlines, OrderDiscountInline, OrderGiftInline)

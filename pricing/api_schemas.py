@@ -67,6 +67,7 @@ class DiscountOut(Schema):
 
 
 class GiftOut(Schema):
+    id: int = Field(description="Give it back as gift_product_id to choose this gift.")
     sku: str
     name: str
 
@@ -88,6 +89,9 @@ class QuoteOut(Schema):
 
 class ConfirmIn(Schema):
     promo_code: Text(64) | None = None
+    gift_product_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = Field(
+        None, description="The gift the customer picked: the id of one of the quote's gifts."
+    )
 
 
 class RecordedDiscountOut(Schema):
@@ -100,7 +104,15 @@ class RecordedDiscountOut(Schema):
     amount: Decimal
 
 
+class ChosenGiftOut(Schema):
+    id: int | None
+    sku: str
+    name: str
+    discount: str = Field(description="The discount whose tier offered it.")
+
+
 class ConfirmOut(Schema):
     order: str
     quote: QuoteOut
     discounts: list[RecordedDiscountOut]
+    gift: ChosenGiftOut | None = Field(description="The gift recorded on the order, if any.")

@@ -575,6 +575,37 @@ class OrderDiscount(models.Model):
         return f"{self.name}: {self.amount}"
 
 
+class OrderGift(models.Model):
+    """The gift the customer chose from those a threshold tier offered (one per order: the
+    customer picks one). A row beside the order's lines, not a line: the lines are the
+    storefront's facts and its goods total; product, SKU and name are copied so that later
+    catalogue changes never alter a past order."""
+
+    order = models.OneToOneField(
+        "shops.Order", verbose_name=_("order"), on_delete=models.CASCADE, related_name="gift"
+    )
+    product = models.ForeignKey(
+        "shops.Product", verbose_name=_("product"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="+",
+    )
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    discount_name = models.CharField(
+        _("offered by"), max_length=200, help_text=_("The threshold discount whose tier "
+                                                     "offered the gift.")
+    )
+    configuration_id = models.PositiveBigIntegerField(_("configuration id"), null=True)
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("chosen gift")
+        verbose_name_plural = _("chosen gifts")
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
 #: Every configuration model, in the order quotes list them.
 CONFIGURATION_MODELS: tuple[type[DiscountConfiguration], ...] = (
     CumulativeDiscount,

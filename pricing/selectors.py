@@ -36,7 +36,7 @@ from django.db.models import DecimalField, Sum
 from loyalty import programs
 from loyalty.models import Program
 from shops.counting import COUNTED_ORDER, ORDER_NET_VALUE
-from shops.models import Order, Shop
+from shops.models import Order, Product, Shop
 
 from . import engine
 from .models import EVERY_CUSTOMER, DiscountConfiguration, DiscountKind
@@ -132,14 +132,17 @@ SELECT 3, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
        NULL, NULL, NULL, NULL, NULL
   FROM pricing_thresholddiscount d
   LEFT JOIN pricing_thresholdtier t ON t.discount_id = d.id """,
-    # threshold tier gifts: ref = tier, n1 = product
+    # threshold tier gifts: ref = tier, n1 = product; only the shop's active products (an
+    # inactive one is out of stock: not on offer)
     """
 SELECT 4, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
        t.id, g.product_id, NULL, NULL, NULL, t.min_goods_value, NULL, NULL,
        NULL, NULL, NULL, NULL, NULL
   FROM pricing_thresholddiscount d
   JOIN pricing_thresholdtier t ON t.discount_id = d.id
-  JOIN pricing_thresholdtier_gifts g ON g.thresholdtier_id = t.id """,
+  JOIN pricing_thresholdtier_gifts g ON g.thresholdtier_id = t.id
+  JOIN shops_product gp ON gp.id = g.product_id AND gp.shop_id = d.shop_id
+       AND gp.is_active = TRUE """,
     # quantity
     """
 SELECT 5, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
@@ -199,9 +202,9 @@ SELECT 1, c.id, NULL, c.client_type, NULL, NULL, NULL, NULL, NULL, NULL, NULL, N
   LEFT JOIN pricing_loyaltycard card ON card.customer_id = c.id
  WHERE c.id = %s"""
 # The tiers of the customer's category program, when the category runs that program:
-# d1 = from lifetime spend, d2 = percent, t1 = the program.
+# d1 = from lifetime spend, d2 = percent, t1 = the program, name = its tier boundary.
 _PROGRAM_TIER_BRANCH = """
-SELECT 13, t.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+SELECT 13, t.id, p.boundary, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        t.min_lifetime_spend, t.percent, NULL, NULL, NULL, k.program, NULL, NULL
   FROM shops_customer c
   JOIN loyalty_category k ON k.id = c.category_id
@@ -316,6 +319,7 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
     customer: dict | None = None
     points_row: tuple[int, Decimal] = (0, ZERO)
     program_tiers: dict[str, list[programs.Tier]] = defaultdict(list)
+    boundaries: dict[str, str] = {}  # program -> its tier boundary
     segment_ids: set[int] = set()
     for row in rows:
         (grp, pk, name, row_client_type, enabled, stacking, position, ref, n1, n2, n3, n4,
@@ -328,6 +332,7 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
             continue
         if grp == _PROGRAM_TIER:
             program_tiers[t1].append(programs.Tier(_decimal(d1), _decimal(d2)))
+            boundaries[t1] = name
             continue
         if grp == _POINTS:
             points_row = (n1 or 0, _decimal(d1) or ZERO)
@@ -374,7 +379,7 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
         data.promo_code_uses_total, data.promo_code_uses_by_customer = n3, n4
     if customer is not None:
         data.customer = _customer_facts(
-            customer, program_tiers, points_row, frozenset(segment_ids)
+            customer, program_tiers, boundaries, points_row, frozenset(segment_ids)
         )
     data.collections = {pk: frozenset(c) for pk, c in collections.items()}
     data.profiles = {
@@ -385,15 +390,19 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
 
 
 def _customer_facts(
-    customer: dict, program_tiers: dict[str, list[programs.Tier]], points_row: tuple,
-    segment_ids: frozenset[int],
+    customer: dict, program_tiers: dict[str, list[programs.Tier]], boundaries: dict[str, str],
+    points_row: tuple, segment_ids: frozenset[int],
 ) -> CustomerFacts:
     """A discount program's tier replaces the category percent (below its first tier the
-    category's own percent stays); a bonus program's tier gives the bonus percent."""
+    category's own percent stays); a bonus program's tier gives the bonus percent. Each
+    program reads its tiers with its own boundary (loyalty.programs.reaches)."""
     lifetime = customer["lifetime_spend"]
     category_percent = customer["category_percent"]
     if program_tiers.get(Program.DISCOUNT):
-        reached = programs.tier_percent(program_tiers[Program.DISCOUNT], lifetime)
+        reached = programs.tier_percent(
+            program_tiers[Program.DISCOUNT], lifetime,
+            boundaries.get(Program.DISCOUNT, programs.INCLUSIVE),
+        )
         if reached is not None:
             category_percent = reached
     balance, value = points_row
@@ -402,7 +411,10 @@ def _customer_facts(
         category_percent=category_percent,
         loyalty_card_percent=customer["loyalty_card_percent"],
         segment_ids=segment_ids,
-        bonus_percent=programs.tier_percent(program_tiers.get(Program.BONUS, ()), lifetime),
+        bonus_percent=programs.tier_percent(
+            program_tiers.get(Program.BONUS, ()), lifetime,
+            boundaries.get(Program.BONUS, programs.INCLUSIVE),
+        ),
         points_balance=balance,
         point_value=value,
     )
@@ -453,3 +465,8 @@ def shop_has_discounts(shop_id: int) -> bool:
         for model in apps.get_app_config("pricing").get_models()
         if issubclass(model, DiscountConfiguration)
     )
+
+
+def gift_available(*, shop_id: int, product_id: int) -> Product | None:
+    """The product, when it is one of the shop's active products (a gift can be given)."""
+    return Product.objects.filter(pk=product_id, shop_id=shop_id, is_active=True).first()

@@ -157,7 +157,7 @@ class ProductForm(ShopCurrencyMixin, forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = ("shop", "sku", "name", "price", "min_price", "collections")
+        fields = ("shop", "sku", "name", "price", "min_price", "collections", "is_active")
 
     def clean(self):
         data = super().clean()
@@ -174,8 +174,8 @@ class ProductForm(ShopCurrencyMixin, forms.ModelForm):
 @admin.register(Product)
 class ProductAdmin(ShopScopedAdmin):
     form = ProductForm
-    list_display = ("sku", "name", "shop", "price", "min_price")
-    list_filter = ("shop", "collections")
+    list_display = ("sku", "name", "shop", "price", "min_price", "is_active")
+    list_filter = ("shop", "is_active", "collections")
     list_select_related = ("shop",)
     search_fields = ("sku", "name")
     autocomplete_fields = ("collections",)

@@ -148,6 +148,11 @@ class Product(models.Model):
     collections = models.ManyToManyField(
         Collection, verbose_name=_("collections"), blank=True, related_name="products"
     )
+    is_active = models.BooleanField(
+        _("active"), default=True,
+        help_text=_("Untick when the product is out of stock or withdrawn: it is then no "
+                    "longer offered or accepted as a gift."),
+    )
 
     class Meta:
         verbose_name = _("product")

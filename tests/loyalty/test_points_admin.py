@@ -46,7 +46,8 @@ def gold(shop):
 
 
 def post_program(client, category, *tiers, model="bonusprogram"):
-    data = {"category": category.pk, "name": "Points", **inline("tiers", tiers)}
+    data = {"category": category.pk, "name": "Points", "boundary": "inclusive",
+            **inline("tiers", tiers)}
     return client.post(reverse(f"admin:loyalty_{model}_add"), data)
 
 

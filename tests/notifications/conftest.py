@@ -75,10 +75,15 @@ def ladder(db) -> Ladder:
     )
 
 
-def use_sms(shop, **fields) -> ChannelSettings:
+def use_sms(shop, *, categories_send=True, **fields) -> ChannelSettings:
+    """Turn the shop's SMS channel on. `categories_send`: also switch on the welcome and
+    after-order SMS of its existing categories (as the migration did for shops already
+    sending SMS); the per-category switches themselves are tested with it off."""
     cfg, _ = ChannelSettings.objects.update_or_create(
         shop=shop, defaults={"sms_enabled": True, **fields}
     )
+    if categories_send:
+        Category.objects.filter(shop=shop).update(sms_welcome=True, sms_after_order=True)
     return cfg
 
 
