@@ -232,6 +232,9 @@ class ThresholdTierInline(ShopScopedInline):
     autocomplete_fields = ("gifts",)
     extra = 1
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("gifts")  # the forms' initial
+
 
 class CumulativeTierInline(ShopScopedInline):
     model = CumulativeTier

@@ -57,6 +57,10 @@ class SuperuserOnlyInline:
 
     has_add_permission = has_change_permission = has_delete_permission = has_view_permission
 
+    def get_queryset(self, request):
+        # Each row is titled "user → shop".
+        return super().get_queryset(request).select_related("user", "shop")
+
 
 class ShopStaffInline(SuperuserOnlyInline, ShopScopedInline):
     model = ShopStaff
@@ -85,6 +89,7 @@ class UserShopsInline(SuperuserOnlyInline, ShopScopedInline):
     model = ShopStaff
     fk_name = "user"
     extra = 0
+    autocomplete_fields = ("shop",)  # a plain select would list every shop in every row
     verbose_name_plural = gettext_lazy("shops this staff user works for")
 
 

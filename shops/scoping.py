@@ -29,6 +29,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .autocomplete import SelectedOnce
 from .models import Shop
 
 
@@ -161,4 +162,7 @@ class ShopScopedAdmin(ShopScoped, admin.ModelAdmin):
 
 
 class ShopScopedInline(ShopScoped, admin.TabularInline):
-    pass
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # Autocomplete fields look their selected rows up once for all forms, not per row.
+        return type(formset.__name__, (SelectedOnce, formset), {})
