@@ -15,8 +15,8 @@ Templates are plain text (no HTML escaping) and see only these variables:
 
 The engine is separate from the project's: no template directories, no ``{% load %}``
 libraries beyond the built-ins, so a template cannot include files or reach settings.
-Language: the customer's, else the shop's default (`language_for`); a text left empty in
-that language falls back to the shop's language, then English (`translated`).
+Language: the customer's, else the shop's default; a text left empty in that language falls
+back to the shop's language, then English (`shops.languages`, shared with the API).
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from functools import lru_cache
 
 from django.template import Context, Engine, Template, TemplateSyntaxError
 
+from shops.languages import translated
+
 VARIABLES = (
     "customer_name", "shop_name", "old_category", "new_category", "points_earned", "balance",
     "order_number",
 )
-FALLBACK_LANGUAGE = "en"
 
 
 @dataclass(frozen=True)
@@ -72,21 +73,9 @@ def render(text: str, variables: Variables) -> str:
     return compile_template(text).render(context).strip()
 
 
-def language_for(customer_language: str, shop_language: str) -> str:
-    return customer_language or shop_language or FALLBACK_LANGUAGE
-
-
-def translated(obj, field: str, language: str, shop_language: str) -> str:
-    """`field` of a modeltranslation model in `language`, else the shop's, else English."""
-    for lang in (language, shop_language, FALLBACK_LANGUAGE):
-        value = getattr(obj, f"{field}_{lang}", None)
-        if value:
-            return value
-    return ""
-
-
-def category_name(category, language: str, shop_language: str) -> str:
-    """A category's name as its customer sees it: empty for none or a hidden category."""
+def category_name(category, langs: list[str]) -> str:
+    """A category's name as its customer sees it (`langs` from `shops.languages`): empty
+    for none or a hidden category."""
     if category is None or not category.visible_to_customer:
         return ""
-    return translated(category, "name", language, shop_language) or category.name
+    return translated(category, "name", langs) or category.name

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from loyalty.models import CategoryChange, ChangeReason
+from shops.languages import languages, translated
 from shops.models import Customer, Order, Shop
 
 from . import selectors, sms
@@ -36,7 +37,7 @@ from .models import (
     Status,
 )
 from .points import points_for
-from .rendering import Variables, category_name, language_for, render, translated
+from .rendering import Variables, category_name, render
 
 #: Causes of category-change messages; lock/unlock rows are not moves and "registered"
 #: placement is covered by the welcome message.
@@ -71,23 +72,22 @@ def render_for(
 ) -> Rendered:
     """One message's text in the customer's language, with its SMS segments and cost."""
     shop = customer.shop
-    lang = language_for(customer.language, shop.default_language)
-    subject = render(translated(source, "subject", lang, shop.default_language), variables)
-    body = render(translated(source, "body", lang, shop.default_language), variables)
+    langs = languages(customer=customer, shop=shop)
+    subject = render(translated(source, "subject", langs), variables)
+    body = render(translated(source, "body", langs), variables)
     segments = cost = None
     if channel == Channel.SMS:
         price = price or selectors.channel_settings(shop.pk)
         segments, amount = sms.message_cost(body, price.sms_price)
         cost = Money(amount, shop.currency)
-    return Rendered(lang, subject if channel != Channel.SMS else "", body, segments, cost)
+    return Rendered(langs[0], subject if channel != Channel.SMS else "", body, segments, cost)
 
 
 def _variables(customer: Customer, **values) -> Variables:
     shop = customer.shop
-    lang = language_for(customer.language, shop.default_language)
     return Variables(
         customer_name=customer.name, shop_name=shop.name,
-        new_category=category_name(customer.category, lang, shop.default_language),
+        new_category=category_name(customer.category, languages(customer=customer, shop=shop)),
         **values,
     )
 
@@ -163,15 +163,15 @@ def messages_for_category_changes(*, shop_id: int, change_ids: Iterable[int]) ->
     causes = []
     for change in changes:
         customer = change.customer
-        lang = language_for(customer.language, shop.default_language)
+        langs = languages(customer=customer, shop=shop)
         pts = points.get(customer.pk)
         causes.append(Cause(
             customer=customer,
             event=Event.CATEGORY_UP if change.direction > 0 else Event.CATEGORY_DOWN,
             variables=Variables(
                 customer_name=customer.name, shop_name=shop.name,
-                old_category=category_name(change.from_category, lang, shop.default_language),
-                new_category=category_name(change.to_category, lang, shop.default_language),
+                old_category=category_name(change.from_category, langs),
+                new_category=category_name(change.to_category, langs),
                 balance=pts.balance if pts else 0,
             ),
             key=f"change:{change.pk}", category_change_id=change.pk,
@@ -330,15 +330,13 @@ def preview(*, template: MessageTemplate, customer: Customer) -> Rendered:
     """A template rendered for a customer as the next event would render it (the customer's
     current category as the new one, their previous category from the history as the old)."""
     customer = Customer.objects.select_related("shop", "category").get(pk=customer.pk)
-    shop = customer.shop
-    lang = language_for(customer.language, shop.default_language)
     last = (CategoryChange.objects.filter(customer=customer, reason__in=MOVE_REASONS)
             .select_related("from_category").first())
     pts = points_for([customer.pk]).get(customer.pk)
     variables = replace(
         _variables(customer, balance=pts.balance if pts else 0),
-        old_category=category_name(last.from_category if last else None, lang,
-                                   shop.default_language),
+        old_category=category_name(last.from_category if last else None,
+                                   languages(customer=customer)),
         order_number="12345" if template.event == Event.ORDER_COMPLETED else "",
     )
     return render_for(source=template, customer=customer, channel=template.channel,
