@@ -170,7 +170,7 @@ def _start_run(shop: Shop, *, as_of: date, triggered_by, run_id: int | None) -> 
 
 def run_request(*, shop: Shop, triggered_by=None) -> RecalculationRun:
     """Create the running row up front (so the admin shows it at once); a task runs it."""
-    return _start_run(shop, as_of=selectors.today(shop), triggered_by=triggered_by, run_id=None)
+    return _start_run(shop, as_of=shop.today(), triggered_by=triggered_by, run_id=None)
 
 
 def categories_recalculate(
@@ -195,7 +195,7 @@ def categories_recalculate(
     edited, unsaved rules) writes nothing and keeps a sample of the moves. A real run holds
     the shop's RecalculationRun lock.
     """
-    as_of = as_of or selectors.today(shop)
+    as_of = as_of or shop.today()
     ladder = ladder or selectors.ladder(shop)
     needs = needs_of(ladder.categories)
     run = None if dry_run else _start_run(
@@ -252,7 +252,7 @@ def customer_recalculate(*, customer_id: int, as_of: date | None = None) -> Deci
     if customer is None:
         return None
     shop = customer.shop
-    as_of = as_of or selectors.today(shop)
+    as_of = as_of or shop.today()
     ladder = selectors.ladder(shop)
     (figs,) = figures_db.load(shop, needs_of(ladder.categories), as_of, customer_ids=[customer_id])
     decision = decide(figs, ladder, as_of)
