@@ -1,4 +1,5 @@
 from decimal import Decimal
+from functools import partial
 
 from django import forms
 from django.contrib import admin
@@ -284,19 +285,11 @@ class OrderAdmin(ShopScopedAdmin):
         return formsets, inline_instances
 
     def save_model(self, request, obj, form, change):
-        if change:
-            before = Order.objects.get(pk=obj.pk)
-            obj._figures_before = (before.is_counted, before.net_value.amount)
-        else:
-            obj._figures_before = (False, None)
-        super().save_model(request, obj, form, change)
+        pass  # saved with its lines and returns by services.order_edit in save_related
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        was_counted, old_value = form.instance._figures_before
-        services.order_totals_refresh(
-            order=form.instance, was_counted=was_counted, old_value=old_value
-        )
+        services.order_edit(order=form.instance, save_lines_and_returns=partial(
+            super().save_related, request, form, formsets, change))
 
 
 class ApiTokenAddForm(forms.ModelForm):
