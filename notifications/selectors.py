@@ -12,15 +12,7 @@ from django.utils.translation import gettext as _
 from loyalty.statistics import CENT, Chart, Period, Table
 from shops.models import Customer, Shop
 
-from .models import (
-    BulkSend,
-    Channel,
-    ChannelSettings,
-    Consent,
-    Message,
-    MessageTemplate,
-    Status,
-)
+from .models import BulkSend, Channel, ChannelSettings, Consent, Message, MessageTemplate, Status
 
 
 def channel_settings(shop_id: int) -> ChannelSettings:

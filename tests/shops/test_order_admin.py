@@ -15,11 +15,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def reported():
+def reported(monkeypatch):
+    """The figures events reported while the test runs (the apps' handlers still run)."""
     seen: list[events.FiguresChanged] = []
-    events.on_figures_changed(seen.append)
-    yield seen
-    events._handlers.remove(seen.append)
+    monkeypatch.setattr(events, "_handlers", [*events._handlers, seen.append])
+    return seen
 
 
 def form_data(placed, *, status, paid, lines, returns=(), initial_lines=0, initial_returns=0):
@@ -69,19 +69,30 @@ def test_adding_a_counted_order_stores_its_totals_reports_it_and_logs_it(
     assert LogEntry.objects.get(object_id=str(placed.pk)).action_flag == ADDITION
 
 
-def test_cancelling_an_order_reports_it_uncounted_and_keeps_its_totals(
-    admin_client, world, reported
-):
-    placed = order(world["customer"], "40.00", product=world["tee"], number="A-1")
+@pytest.fixture
+def placed(world, reported):
+    """A counted one-line order of 40.00 (its own "counted" report left out)."""
+    recorded = order(world["customer"], "40.00", product=world["tee"], number="A-1")
+    reported.clear()
+    return recorded
+
+
+def edit(client, world, placed, *, status="completed", price="40.00", returns=()):
+    """Post the order page with its one line at `price` and new `returns` (values)."""
     line = placed.lines.get()
-    reported.clear()  # recording it was reported
-    data = form_data(world, status="cancelled", paid=True, initial_lines=1,
-                     lines=[(line.pk, world["tee"], 1, "40.00")])
-
-    response = admin_client.post(reverse("admin:shops_order_change", args=[placed.pk]), data)
-
-    assert response.status_code == 302
+    data = form_data(world, status=status, paid=True, initial_lines=1,
+                     lines=[(line.pk, world["tee"], 1, price)],
+                     returns=[("", value) for value in returns])
+    response = client.post(reverse("admin:shops_order_change", args=[placed.pk]), data)
     placed.refresh_from_db()
+    return response
+
+
+def test_cancelling_an_order_reports_it_uncounted_and_keeps_its_totals(
+    admin_client, world, placed, reported
+):
+    assert edit(admin_client, world, placed, status="cancelled").status_code == 302
+
     assert (placed.status, placed.goods_total.amount) == ("cancelled", Decimal("40.00"))
     assert [e.what for e in reported] == ["uncounted"]
     entry = LogEntry.objects.get(object_id=str(placed.pk))
@@ -89,45 +100,37 @@ def test_cancelling_an_order_reports_it_uncounted_and_keeps_its_totals(
 
 
 def test_a_return_added_on_the_page_lowers_the_value_and_reports_it(
-    admin_client, world, reported
+    admin_client, world, placed, reported
 ):
-    placed = order(world["customer"], "40.00", product=world["tee"], number="A-1")
-    line = placed.lines.get()
-    reported.clear()  # recording it was reported
-    data = form_data(world, status="completed", paid=True, initial_lines=1,
-                     lines=[(line.pk, world["tee"], 1, "40.00")], returns=[("", "12.00")])
+    edit(admin_client, world, placed, returns=["12.00"])
 
-    admin_client.post(reverse("admin:shops_order_change", args=[placed.pk]), data)
-
-    placed.refresh_from_db()
     assert (placed.goods_total.amount, placed.returned_total.amount) == (
         Decimal("40.00"), Decimal("12.00"))
     assert [e.what for e in reported] == ["value"]
 
 
-def test_saving_an_unchanged_order_reports_nothing(admin_client, world, reported):
-    placed = order(world["customer"], "40.00", product=world["tee"], number="A-1")
-    line = placed.lines.get()
-    reported.clear()  # recording it was reported
-    data = form_data(world, status="completed", paid=True, initial_lines=1,
-                     lines=[(line.pk, world["tee"], 1, "40.00")])
+def test_a_new_line_price_changes_the_goods_value_and_reports_it(
+    admin_client, world, placed, reported
+):
+    edit(admin_client, world, placed, price="55.00")
 
-    admin_client.post(reverse("admin:shops_order_change", args=[placed.pk]), data)
+    assert placed.goods_total.amount == Decimal("55.00")
+    assert [e.what for e in reported] == ["value"]
+
+
+def test_saving_an_unchanged_order_reports_nothing(admin_client, world, placed, reported):
+    edit(admin_client, world, placed)
 
     assert reported == []
 
 
-def test_returns_above_the_edited_goods_value_save_nothing(admin_client, world, reported):
-    placed = order(world["customer"], "40.00", product=world["tee"], number="A-1")
-    line = placed.lines.get()
-    reported.clear()  # recording it was reported
-    data = form_data(world, status="cancelled", paid=True, initial_lines=1,
-                     lines=[(line.pk, world["tee"], 1, "10.00")], returns=[("", "12.00")])
-
-    response = admin_client.post(reverse("admin:shops_order_change", args=[placed.pk]), data)
+def test_returns_above_the_edited_goods_value_save_nothing(
+    admin_client, world, placed, reported
+):
+    response = edit(admin_client, world, placed, status="cancelled", price="10.00",
+                    returns=["12.00"])
 
     assert response.status_code == 200
-    placed.refresh_from_db()
     assert (placed.status, placed.goods_total.amount, placed.returns.count()) == (
         "completed", Decimal("40.00"), 0)
     assert reported == []
