@@ -14,8 +14,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shops import validation
-from shops.admin import ShopCurrencyMixin
+from shops.admin import ShopCurrencyMixin, add_money_errors
 from shops.scoping import ShopScopedAdmin, ShopScopedInline
 
 from . import views
@@ -44,23 +43,6 @@ CONFIGURATION_FIELDS = ("shop", "client_type", "name", "enabled", "stacking", "p
 
 def _amount(value):
     return getattr(value, "amount", value)
-
-
-def add_money_errors(form, data, shop, names) -> None:
-    """Each money field of ``data``: not negative, in the shop's currency (error on the field)."""
-    for name in names:
-        value = data.get(name)
-        if value is None:
-            continue
-        try:
-            validation.check_not_negative(amount=value.amount, field=name)
-            if shop is not None:
-                validation.check_currency(
-                    currency=str(value.currency), shop_currency=shop.currency, field=name
-                )
-        except forms.ValidationError as exc:
-            for field, errors in exc.error_dict.items():
-                form.add_error(field, errors)
 
 
 def add_shop_errors(form, data, shop, names) -> None:

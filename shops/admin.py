@@ -25,6 +25,23 @@ from .models import (
 from .scoping import ShopScopedAdmin, ShopScopedInline
 
 
+def add_money_errors(form, data, shop, names) -> None:
+    """Each money field of ``data``: not negative, in the shop's currency (error on the field)."""
+    for name in names:
+        value = data.get(name)
+        if value is None:
+            continue
+        try:
+            validation.check_not_negative(amount=value.amount, field=name)
+            if shop is not None:
+                validation.check_currency(
+                    currency=str(value.currency), shop_currency=shop.currency, field=name
+                )
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                form.add_error(field, errors)
+
+
 class ShopCurrencyMixin:
     """Checks every money field of a form against the shop's currency."""
 
@@ -34,20 +51,7 @@ class ShopCurrencyMixin:
         return self.cleaned_data.get("shop")
 
     def check_money(self):
-        shop = self.shop_for_currency()
-        for name in self.money_fields:
-            value = self.cleaned_data.get(name)
-            if value is None:
-                continue
-            try:
-                validation.check_not_negative(amount=value.amount, field=name)
-                if shop is not None:
-                    validation.check_currency(
-                        currency=str(value.currency), shop_currency=shop.currency, field=name
-                    )
-            except ValidationError as exc:
-                for field, errors in exc.error_dict.items():
-                    self.add_error(field, errors)
+        add_money_errors(self, self.cleaned_data, self.shop_for_currency(), self.money_fields)
 
 
 class SuperuserOnlyInline:
