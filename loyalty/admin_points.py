@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from shops.admin import add_money_errors
 from shops.models import Customer
-from shops.scoping import ShopScopedAdmin, ShopScopedInline
+from shops.scoping import ReadOnlyScopedAdmin, ShopScopedAdmin, ShopScopedInline
 
 from . import points, programs
 from .models import (
@@ -153,7 +153,7 @@ class PointsPolicyAdmin(ShopScopedAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(ShopScopedAdmin):
+class PointsEntryAdmin(ReadOnlyScopedAdmin):
     """The whole ledger, read-only: entries are written by loyalty.points only."""
 
     list_display = ("created_at", "customer", "kind", "points", "order", "return_record",
@@ -163,15 +163,6 @@ class PointsEntryAdmin(ShopScopedAdmin):
     search_fields = ("customer__external_id", "customer__name", "order__number")
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PointsEntryInline(ShopScopedInline):

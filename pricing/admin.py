@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shops.admin import ShopCurrencyMixin, add_money_errors
-from shops.scoping import ShopScopedAdmin, ShopScopedInline
+from shops.scoping import ReadOnlyScopedAdmin, ShopScopedAdmin, ShopScopedInline
 
 from . import views
 from .models import (
@@ -371,19 +371,8 @@ class LoyaltyCardAdmin(ShopScopedAdmin):
 # --- records (read only) -------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(ShopScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(PromoCodeUse)
-class PromoCodeUseAdmin(ReadOnlyAdmin):
+class PromoCodeUseAdmin(ReadOnlyScopedAdmin):
     shop_path = "code__shop"
     list_display = ("code", "customer", "order", "used_at")
     list_filter = ("code__shop",)
@@ -394,7 +383,7 @@ class PromoCodeUseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OrderDiscount)
-class OrderDiscountAdmin(ReadOnlyAdmin):
+class OrderDiscountAdmin(ReadOnlyScopedAdmin):
     shop_path = "order__shop"
     list_display = ("order", "line_number", "sku", "kind", "name", "code", "percent", "amount",
                     "created_at")

@@ -161,6 +161,20 @@ class ShopScopedAdmin(ShopScoped, admin.ModelAdmin):
     pass
 
 
+class ReadOnlyScopedAdmin(ShopScopedAdmin):
+    """Records written only by services (history, ledger, outbox, discount uses): listed,
+    searched and exported, never added, changed or deleted in the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ShopScopedInline(ShopScoped, admin.TabularInline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
