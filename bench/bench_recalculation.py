@@ -38,7 +38,7 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
-from loyalty import selectors, services  # noqa: E402
+from loyalty import services  # noqa: E402
 from loyalty.figures import local_midnight, window_start  # noqa: E402
 from loyalty.models import Category, Condition, RecalculationRun, Rule  # noqa: E402
 from shops.models import Customer, Shop  # noqa: E402
@@ -148,7 +148,7 @@ def run_reference(shops_ids):
     moved = 0
     with connection.cursor() as cur:
         for shop, (member, group, gold) in shops_ids:
-            as_of = selectors.today(shop)
+            as_of = shop.today()
             with transaction.atomic():
                 cur.execute(REFERENCE_SQL, {
                     "shop": shop.pk, "member": member, "group": group, "gold": gold,

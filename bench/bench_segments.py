@@ -35,7 +35,6 @@ from django.db import connection, transaction  # noqa: E402
 from loyalty import segments  # noqa: E402
 from loyalty.figures import window_start  # noqa: E402
 from loyalty.models import Condition, Rule, Segment, SegmentMember  # noqa: E402
-from loyalty.selectors import today  # noqa: E402
 from shops.models import Customer, Order, Product, Shop  # noqa: E402
 
 CAPITALS = {"pl": "Warszawa", "ua": "Kyiv", "fr": "Paris"}
@@ -115,7 +114,7 @@ def main():
     ok = True
     with connection.cursor() as cur:
         for shop in shops:
-            since = window_start(shop, today(shop), 30)
+            since = window_start(shop, shop.today(), 30)
             for code, test in REFERENCE.items():
                 cur.execute(REFERENCE_SQL.format(test=test), {"shop": shop.pk, "since": since})
                 (expected,) = cur.fetchone()

@@ -32,7 +32,6 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from loyalty.selectors import today  # noqa: E402
 from shops.models import Customer, Shop  # noqa: E402
 
 
@@ -45,7 +44,7 @@ def main():
     client = Client(SERVER_NAME="localhost")
     client.force_login(user)
     shop = max(Shop.objects.all(), key=lambda s: Customer.objects.filter(shop=s).count())
-    end = today(shop)
+    end = shop.today()
     for label, days in (("12 weeks", 84), ("1 year", 365)):
         query = {"shop": shop.pk, "start": end - timedelta(days=days - 1), "end": end}
         times = []

@@ -14,7 +14,7 @@ from modeltranslation.admin import TabbedTranslationAdmin
 
 from shops import admin as shops_admin
 from shops.models import ClientType, Customer, Shop
-from shops.scoping import ShopScoped, ShopScopedAdmin, ShopScopedInline
+from shops.scoping import ReadOnlyScopedAdmin, ShopScoped, ShopScopedAdmin, ShopScopedInline
 
 from . import admin_points, explain_text, selectors, services, tasks
 from .models import Category, CategoryChange, Condition, RecalculationRun, Rule
@@ -421,7 +421,7 @@ class RecalculationRunAdmin(ShopScopedAdmin):
 
 
 @admin.register(CategoryChange)
-class CategoryChangeAdmin(ShopScopedAdmin):
+class CategoryChangeAdmin(ReadOnlyScopedAdmin):
     list_display = ("changed_at", "customer", "from_category", "to_category", "reason",
                     "direction", "staff_user")
     list_filter = ("shop", "reason", "direction")
@@ -429,15 +429,6 @@ class CategoryChangeAdmin(ShopScopedAdmin):
     search_fields = ("customer__external_id", "customer__name")
     date_hierarchy = "changed_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 from . import admin_segments  # noqa: E402, F401  (segments' admin pages register themselves)

@@ -19,9 +19,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shops import validation
+from shops.admin import add_money_errors
 from shops.models import Customer
-from shops.scoping import ShopScopedAdmin, ShopScopedInline
+from shops.scoping import ReadOnlyScopedAdmin, ShopScopedAdmin, ShopScopedInline
 
 from . import points, programs
 from .models import (
@@ -41,20 +41,6 @@ TIER_MESSAGES = {
 }
 
 
-def _money_errors(form, name, value, shop) -> None:
-    if value is None:
-        return
-    try:
-        validation.check_not_negative(amount=value.amount, field=name)
-        if shop is not None:
-            validation.check_currency(
-                currency=str(value.currency), shop_currency=shop.currency, field=name
-            )
-    except ValidationError as exc:
-        for field, errors in exc.error_dict.items():
-            form.add_error(field, errors)
-
-
 class TierFormSet(forms.BaseInlineFormSet):
     def clean(self):
         category = getattr(self.instance, "category", None) if self.instance.category_id else None
@@ -62,8 +48,7 @@ class TierFormSet(forms.BaseInlineFormSet):
         live = [f for f in self.forms
                 if getattr(f, "cleaned_data", None) and not f.cleaned_data.get("DELETE")]
         for form in live:
-            _money_errors(form, "min_lifetime_spend", form.cleaned_data.get("min_lifetime_spend"),
-                          shop)
+            add_money_errors(form, form.cleaned_data, shop, ("min_lifetime_spend",))
         errors = programs.tier_errors(
             (getattr(f.cleaned_data.get("min_lifetime_spend"), "amount", None),
              f.cleaned_data.get("percent"))
@@ -163,7 +148,7 @@ class PointsPolicyForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        _money_errors(self, "point_value", data.get("point_value"), data.get("shop"))
+        add_money_errors(self, data, data.get("shop"), ("point_value",))
         return data
 
 
@@ -175,7 +160,7 @@ class PointsPolicyAdmin(ShopScopedAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(ShopScopedAdmin):
+class PointsEntryAdmin(ReadOnlyScopedAdmin):
     """The whole ledger, read-only: entries are written by loyalty.points only."""
 
     list_display = ("created_at", "customer", "kind", "points", "order", "return_record",
@@ -185,15 +170,6 @@ class PointsEntryAdmin(ShopScopedAdmin):
     search_fields = ("customer__external_id", "customer__name", "order__number")
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PointsEntryInline(ShopScopedInline):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from modeltranslation.admin import TabbedTranslationAdmin
 
-from shops.scoping import ShopScoped, ShopScopedAdmin, ShopScopedInline
+from shops.scoping import ReadOnlyScopedAdmin, ShopScoped, ShopScopedAdmin, ShopScopedInline
 
 from . import tasks
 from .admin import ConditionInline, _conditions_text
@@ -163,19 +163,10 @@ class SegmentRuleAdmin(ShopScopedAdmin):
 
 
 @admin.register(SegmentMember)
-class SegmentMemberAdmin(ShopScopedAdmin):
+class SegmentMemberAdmin(ReadOnlyScopedAdmin):
     shop_path = "segment__shop"
     list_display = ("customer", "segment", "computed_at")
     list_filter = ("segment__shop", "segment")
     list_select_related = ("customer", "segment")
     search_fields = ("customer__external_id", "customer__name")
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -10,11 +10,11 @@ The balance is the ledger's (``loyalty.points``); segments are the stored member
 
 from __future__ import annotations
 
-from django.conf import settings
 from ninja import Query, Router, Schema
 
 from shops.api import ERRORS
 from shops.api_base import customer_or_404, shop_of
+from shops.languages import languages, translated
 from shops.models import Customer
 
 from . import points, selectors
@@ -36,26 +36,6 @@ def segment_codes(customer: Customer) -> list[str]:
         SegmentMember.objects.filter(customer=customer)
         .order_by("segment__code").values_list("segment__code", flat=True)
     )
-
-
-def languages(requested: str | None, customer: Customer) -> list[str]:
-    """The languages to try, best first."""
-    known = {code for code, _ in settings.LANGUAGES}
-    wanted = [requested, customer.language, customer.shop.default_language,
-              settings.MODELTRANSLATION_DEFAULT_LANGUAGE]
-    result = []
-    for code in wanted:
-        if code and code in known and code not in result:
-            result.append(code)
-    return result
-
-
-def translated(category: Category, field: str, langs: list[str]) -> str:
-    for code in langs:
-        value = getattr(category, f"{field}_{code}", None)
-        if value:
-            return value
-    return ""
 
 
 def category_out(category: Category, langs: list[str]) -> dict:
@@ -110,7 +90,7 @@ class LanguageQuery(Schema):
 def customer_loyalty(request, external_id: str, query: Query[LanguageQuery]):
     shop = shop_of(request)
     customer = customer_or_404(shop, external_id)
-    langs = languages(query.lang, customer)
+    langs = languages(customer=customer, shop=shop, requested=query.lang)
     categories = list(Category.objects.filter(shop=shop))
     current = next((c for c in categories if c.pk == customer.category_id), None)
     return {

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from shops.models import Shop
 
-from . import demo_points, demo_segments, selectors, services
+from . import demo_points, demo_segments, services
 from .models import Category, Condition, Rule
 
 D = Decimal
@@ -89,7 +89,7 @@ def build(*, stdout, scale: float = 1.0, seed: int = 42) -> None:
                     rule, created = Rule.objects.get_or_create(category=category, name=rule_name)
                     if created:
                         Condition.objects.bulk_create(Condition(rule=rule, **c) for c in conditions)
-        backfill = selectors.today(shop) - timedelta(days=BACKFILL_DAYS)
+        backfill = shop.today() - timedelta(days=BACKFILL_DAYS)
         services.categories_recalculate(shop=shop, as_of=backfill, announce=False)
         summary = services.categories_recalculate(shop=shop)
         stdout.write(f"loyalty {code}: {len(ladder)} categories; recalculation {summary.as_dict()}")

@@ -36,7 +36,7 @@ from django.utils.dateparse import parse_datetime
 from shops.counting import COUNTED_ORDER, prefixed
 from shops.models import Customer, Order, OrderLine, Shop
 
-from . import prefilter
+from . import prefilter, temp_tables
 from .conditions import ZERO, Figures, Needs
 from .decide import Ladder
 from .models import PointsAccount, PointsEntry, PointsKind
@@ -153,24 +153,17 @@ class Snapshot:
         # A change committed just after the snapshot may carry a slightly earlier
         # timestamp (taken inside its transaction): a margin covers such transactions.
         self.fresh_since = timezone.now() - FRESHNESS_MARGIN
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
-            if self.has_orders:
-                sql, params = _order_figures(self.shop, self._needs, self.as_of).query \
-                    .sql_with_params()
-            else:  # no figure from orders: an empty table keeps the join valid
-                sql, params = "SELECT 0 AS customer_id WHERE 1 = 0", ()
-            cursor.execute(f"CREATE TEMPORARY TABLE {self.table} AS {sql}", params)
-            cursor.execute(f"CREATE UNIQUE INDEX {self.table}_customer "
-                           f"ON {self.table} (customer_id)")
-            cursor.execute(f"ANALYZE {self.table}")
+        if self.has_orders:
+            sql, params = _order_figures(self.shop, self._needs, self.as_of).query \
+                .sql_with_params()
+        else:  # no figure from orders: an empty table keeps the join valid
+            sql, params = "SELECT 0 AS customer_id WHERE 1 = 0", ()
+        temp_tables.create(temp_tables.TempTable(self.table, sql, params, unique=True))
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.target is None:
-            return
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+        if self.target is not None:
+            temp_tables.drop(self.table)
 
     def changing(self, lo: int, hi: int) -> tuple[list[Figures], list[int]] | None:
         """Customers in (lo, hi] whose category the ladder would change, with their figures

@@ -31,7 +31,7 @@ from shops.models import Customer, OrderLine, Shop
 
 from . import conditions as c
 from . import figures as figures_db
-from . import prefilter
+from . import prefilter, temp_tables
 from .membership import SegmentSpec
 from .models import SegmentMember
 
@@ -78,22 +78,14 @@ class Snapshot:
             purchases = bought.union(within).query.sql_with_params()
         else:
             purchases = ("SELECT 0 AS cid, 0 AS ref, 0 AS what WHERE 1 = 0", ())
-        with connection.cursor() as cursor:
-            for table, (sql, params) in ((self.figures, figures), (self.purchases, purchases)):
-                cursor.execute(f"DROP TABLE IF EXISTS {table}")
-                cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {sql}", params)
-            cursor.execute(f"CREATE UNIQUE INDEX {self.figures}_customer "
-                           f"ON {self.figures} (customer_id)")
-            cursor.execute(f"CREATE INDEX {self.purchases}_customer "
-                           f"ON {self.purchases} (cid, what, ref)")
-            cursor.execute(f"ANALYZE {self.figures}")
-            cursor.execute(f"ANALYZE {self.purchases}")
+        temp_tables.create(
+            temp_tables.TempTable(self.figures, *figures, unique=True),
+            temp_tables.TempTable(self.purchases, *purchases, index=("cid", "what", "ref")),
+        )
         return self
 
     def __exit__(self, *exc) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.figures}")
-            cursor.execute(f"DROP TABLE IF EXISTS {self.purchases}")
+        temp_tables.drop(self.figures, self.purchases)
 
     # --- predicates ---
 

@@ -105,7 +105,7 @@ def segments_refresh(*, shop: Shop, as_of: date | None = None) -> RefreshSummary
     per segment one DELETE of the members who left and one INSERT ... SELECT of those who
     joined, each atomic."""
     segments_ensure_built_in(shop=shop)
-    as_of = as_of or selectors.today(shop)
+    as_of = as_of or shop.today()
     specs = shop_segments(shop)
     started = timezone.now()
     summary = RefreshSummary(examined=Customer.objects.filter(shop=shop).count())
@@ -140,7 +140,7 @@ def customer_segments_refresh(*, customer_id: int, as_of: date | None = None) ->
     if customer is None:
         return set()
     shop = customer.shop
-    as_of = as_of or selectors.today(shop)
+    as_of = as_of or shop.today()
     specs = shop_segments(shop)  # a shop's built-ins appear with its first full refresh
     if not specs:
         return set()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.utils import timezone
-
 from shops.models import Customer, Shop
 
 from . import figures as figures_db
@@ -43,14 +41,10 @@ def ladder(shop: Shop) -> Ladder:
     return Ladder([category_spec(c) for c in categories])
 
 
-def today(shop: Shop) -> date:
-    return timezone.localdate(timezone=shop.tz)
-
-
 def customer_explain(customer: Customer, as_of: date | None = None) -> list[dict]:
     """Each category's rules against the customer's figures: met or not, and by how much."""
     shop = customer.shop
-    as_of = as_of or today(shop)
+    as_of = as_of or shop.today()
     steps = ladder(shop)
     (figs,) = figures_db.load(shop, needs_of(steps.categories), as_of, customer_ids=[customer.pk])
     result = []

@@ -149,8 +149,7 @@ def _apply_postgresql(
 def run_request(*, shop: Shop, triggered_by=None) -> RecalculationRun:
     """Create the running row up front (so the admin shows it at once); a task runs it.
     Raises RecalculationBusy (after recording a skipped row) while a live run holds the shop."""
-    return runs.claim(shop=shop, as_of=selectors.today(shop), triggered_by=triggered_by,
-                      queue=True)
+    return runs.claim(shop=shop, as_of=shop.today(), triggered_by=triggered_by, queue=True)
 
 
 def categories_recalculate(
@@ -179,7 +178,7 @@ def categories_recalculate(
     With `announce` off the moves are written to the history without telling anyone (no
     messages): for a backfill of past data.
     """
-    as_of = as_of or selectors.today(shop)
+    as_of = as_of or shop.today()
     ladder = ladder or selectors.ladder(shop)
     needs = needs_of(ladder.categories)
     run = None if dry_run else runs.claim(
@@ -247,7 +246,7 @@ def customer_recalculate(*, customer_id: int, as_of: date | None = None) -> Deci
     if customer is None:
         return None
     shop = customer.shop
-    as_of = as_of or selectors.today(shop)
+    as_of = as_of or shop.today()
     ladder = selectors.ladder(shop)
     (figs,) = figures_db.load(shop, needs_of(ladder.categories), as_of, customer_ids=[customer_id])
     decision = decide(figs, ladder, as_of)

@@ -3,7 +3,8 @@
 Each section is a function `(period) -> Table` built from aggregate queries (a fixed number
 per section, whatever the number of customers), so the page costs the same number of
 statements on 10 customers or 1M. `SECTIONS` lists them in page order: a new section is one
-more function there (the page, its chart and its CSV export follow).
+more function there, or one `add_section` call from another app's ready() (the page, its
+chart and its CSV export follow).
 
 - Dates are the shop's local dates, both ends included: `start` 00:00 to the midnight after
   `end`, in the shop's time zone.
@@ -21,10 +22,7 @@ more function there (the page, its chart and its CSV export follow).
   week with more returned than earned shows a negative figure; spent and expired are shown
   as positive numbers; staff adjustments are their own, signed column, so the four columns
   add up to the change in the customers' balances.
-- "Notifications sent" counts, per channel, the messages delivered (status sent) with a
-  `sent_at` in the range; the SMS cost is the sum of those messages' costs (each rounded
-  once when the message was recorded, in the shop's currency: costs recorded in another
-  currency, after a change of the shop's currency, are left out of the sum).
+- Other apps' sections are theirs: "Notifications sent" is notifications.selectors'.
 """
 
 from __future__ import annotations
@@ -38,7 +36,6 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, Q, Sum
 from django.db.models.functions import TruncWeek
 from django.utils.translation import gettext as _
 
-from notifications.models import Channel, Message, Status
 from shops.counting import COUNTED_ORDER, ORDER_NET_VALUE
 from shops.models import Customer, Order, Shop
 
@@ -241,40 +238,24 @@ def points_per_week(period: Period) -> Table:
     )
 
 
-def notifications_sent(period: Period) -> Table:
-    currency = period.shop.currency
-    grouped = (
-        Message.objects.filter(
-            shop=period.shop, status=Status.SENT, sent_at__gte=period.since,
-            sent_at__lt=period.until,
-        )
-        .order_by().values("channel")
-        .annotate(sent=Count("pk"), cost=Sum("cost", filter=Q(cost_currency=currency)))
-        .values_list("channel", "sent", "cost")
-    )
-    figures = {channel: (sent, cost) for channel, sent, cost in grouped}
-    rows = []
-    for channel in Channel:
-        sent, cost = figures.get(channel.value, (0, None))
-        if channel == Channel.SMS:
-            cost = Decimal(cost or 0).quantize(CENT)
-        rows.append((str(channel.label), sent, cost))
-    return Table(
-        "notifications_sent",
-        _("Notifications sent and SMS cost (%(currency)s)") % {"currency": currency},
-        (_("Channel"), _("Messages sent"), _("SMS cost")), rows, Chart("bar"),
-    )
+Section = Callable[[Period], Table]
 
-
-#: The page's sections, in order: one function each.
-SECTIONS: list[Callable[[Period], Table]] = [
+#: The page's sections, in order: one function each. Loyalty's own come first; apps that
+#: build on loyalty add theirs from their AppConfig.ready() with `add_section` (notifications:
+#: messages sent), so that loyalty imports none of them.
+SECTIONS: list[Section] = [
     customers_per_category,
     customers_per_segment,
     average_order_value_per_category,
     moves_per_week,
     points_per_week,
-    notifications_sent,
 ]
+
+
+def add_section(make: Section) -> None:
+    """Add another app's section at the end of the page (once; its name is its CSV key)."""
+    if make not in SECTIONS:
+        SECTIONS.append(make)
 
 
 def statistics(period: Period) -> list[Table]:

@@ -50,7 +50,7 @@ class StatisticsForm(forms.Form):
 
 def _initial(request: HttpRequest):
     shop = shops_for(request.user).order_by("code").first()
-    today = timezone.localdate(timezone=shop.tz) if shop else timezone.localdate()
+    today = shop.today() if shop else timezone.localdate()
     return {"shop": shop, "start": today - timedelta(days=DEFAULT_DAYS - 1), "end": today}
 
 

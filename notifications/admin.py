@@ -18,7 +18,7 @@ from modeltranslation.utils import get_translation_fields
 
 from loyalty.models import Category, Segment
 from shops.models import Customer
-from shops.scoping import ShopScopedAdmin, ShopScopedInline, scope, shops_for
+from shops.scoping import ReadOnlyScopedAdmin, ShopScopedAdmin, ShopScopedInline, scope, shops_for
 
 from . import addresses, rendering, selectors, services, sms
 from .models import (
@@ -165,7 +165,7 @@ class MessageTemplateAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ShopScopedAdmin):
+class MessageAdmin(ReadOnlyScopedAdmin):
     list_display = ("created_at", "shop", "customer", "event", "channel", "status", "attempts",
                     "cost", "sent_at", "short_error")
     list_filter = ("status", "channel", "event", "shop")
@@ -179,15 +179,6 @@ class MessageAdmin(ShopScopedAdmin):
               "last_error", "idempotency_key", "dedup_key", "category_change", "order",
               "bulk_send", "created_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resend_permission(self, request):
         return request.user.has_perm("notifications.resend_message")

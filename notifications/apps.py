@@ -8,9 +8,11 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from loyalty import events as loyalty_events
+        from loyalty import statistics
         from shops import events as shops_events
 
-        from . import hooks
+        from . import hooks, selectors
 
         loyalty_events.on_categories_changed(hooks.categories_changed)
         shops_events.on_figures_changed(hooks.figures_changed)
+        statistics.add_section(selectors.notifications_sent)

@@ -18,8 +18,8 @@ variables, the tags ``if``/``elif``/``else``, ``firstof`` and ``comment``, and t
 ``default upper lower title capfirst pluralize yesno truncatechars truncatewords``. No
 include, load, loop or attribute, at most 10,000 characters in and out. A text that breaks
 the rules raises `TemplateRenderError`; `check_text` tells staff why on save.
-Language: the customer's, else the shop's default (`language_for`); a text left empty in
-that language falls back to the shop's language, then English (`translated`).
+Language: the customer's, else the shop's default; a text left empty in that language falls
+back to the shop's language, then English (`shops.languages`, shared with the API).
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ from .sandbox import TemplateRenderError, render_message
 
 __all__ = ["TemplateRenderError", "render", "render_message"]
 
+from shops.languages import translated
+
 VARIABLES = (
     "customer_name", "shop_name", "old_category", "new_category", "points_earned", "balance",
     "order_number",
 )
-FALLBACK_LANGUAGE = "en"
 
 
 @dataclass(frozen=True)
@@ -81,21 +82,9 @@ def render(text: str, variables: Variables) -> str:
     return render_message(text, vars(variables))
 
 
-def language_for(customer_language: str, shop_language: str) -> str:
-    return customer_language or shop_language or FALLBACK_LANGUAGE
-
-
-def translated(obj, field: str, language: str, shop_language: str) -> str:
-    """`field` of a modeltranslation model in `language`, else the shop's, else English."""
-    for lang in (language, shop_language, FALLBACK_LANGUAGE):
-        value = getattr(obj, f"{field}_{lang}", None)
-        if value:
-            return value
-    return ""
-
-
-def category_name(category, language: str, shop_language: str) -> str:
-    """A category's name as its customer sees it: empty for none or a hidden category."""
+def category_name(category, langs: list[str]) -> str:
+    """A category's name as its customer sees it (`langs` from `shops.languages`): empty
+    for none or a hidden category."""
     if category is None or not category.visible_to_customer:
         return ""
-    return translated(category, "name", language, shop_language) or category.name
+    return translated(category, "name", langs) or category.name

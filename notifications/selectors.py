@@ -1,12 +1,16 @@
-"""Reads for notifications: a shop's channels and templates, consent, bulk send recipients."""
+"""Reads for notifications: a shop's channels and templates, consent, bulk send recipients,
+and the statistics page's "Notifications sent" section."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from loyalty.models import Category
+from loyalty.statistics import CENT, Chart, Period, Table
 from shops.models import Customer, Shop
 
 from . import sms
@@ -19,6 +23,7 @@ from .models import (
     Event,
     Message,
     MessageTemplate,
+    Status,
 )
 
 
@@ -126,3 +131,32 @@ def bulk_progress(bulk: BulkSend) -> dict[str, int]:
         .annotate(n=Count("pk")).values_list("status", "n")
     )
     return {status: counts.get(status, 0) for status in ("pending", "sending", "sent", "failed")}
+
+
+def notifications_sent(period: Period) -> Table:
+    """A statistics section: per channel, the messages delivered (status sent) with a
+    `sent_at` in the range; the SMS cost is the sum of those messages' costs (each rounded
+    once when the message was recorded, in the shop's currency: costs recorded in another
+    currency, after a change of the shop's currency, are left out of the sum)."""
+    currency = period.shop.currency
+    grouped = (
+        Message.objects.filter(
+            shop=period.shop, status=Status.SENT, sent_at__gte=period.since,
+            sent_at__lt=period.until,
+        )
+        .order_by().values("channel")
+        .annotate(sent=Count("pk"), cost=Sum("cost", filter=Q(cost_currency=currency)))
+        .values_list("channel", "sent", "cost")
+    )
+    figures = {channel: (sent, cost) for channel, sent, cost in grouped}
+    rows = []
+    for channel in Channel:
+        sent, cost = figures.get(channel.value, (0, None))
+        if channel == Channel.SMS:
+            cost = Decimal(cost or 0).quantize(CENT)
+        rows.append((str(channel.label), sent, cost))
+    return Table(
+        "notifications_sent",
+        _("Notifications sent and SMS cost (%(currency)s)") % {"currency": currency},
+        (_("Channel"), _("Messages sent"), _("SMS cost")), rows, Chart("bar"),
+    )

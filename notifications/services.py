@@ -23,6 +23,7 @@ from djmoney.money import Money
 from modeltranslation.utils import get_translation_fields
 
 from loyalty.models import CategoryChange, ChangeReason
+from shops.languages import languages, translated
 from shops.models import Customer, Order, Shop
 
 from . import selectors, sms
@@ -36,15 +37,7 @@ from .models import (
     Status,
 )
 from .points import points_for
-from .rendering import (
-    TemplateRenderError,
-    Variables,
-    category_name,
-    check_text,
-    language_for,
-    render,
-    translated,
-)
+from .rendering import TemplateRenderError, Variables, category_name, check_text, render
 
 #: Causes of category-change messages; lock/unlock rows are not moves and "registered"
 #: placement is covered by the welcome message.
@@ -81,10 +74,11 @@ def render_for(
     """One message's text in the customer's language, with its SMS segments and cost
     (under `tariff`, by default the shop's; no cost when the shop's SMS have no price)."""
     shop = customer.shop
-    lang = language_for(customer.language, shop.default_language)
+    langs = languages(customer=customer, shop=shop)
+    lang = langs[0]
     try:
-        subject = render(translated(source, "subject", lang, shop.default_language), variables)
-        body = render(translated(source, "body", lang, shop.default_language), variables)
+        subject = render(translated(source, "subject", langs), variables)
+        body = render(translated(source, "body", langs), variables)
     except TemplateRenderError as exc:
         # Saved before the sandbox, or a value past the limits: this message fails, the
         # change that causes it does not.
@@ -102,10 +96,9 @@ def render_for(
 
 def _variables(customer: Customer, **values) -> Variables:
     shop = customer.shop
-    lang = language_for(customer.language, shop.default_language)
     return Variables(
         customer_name=customer.name, shop_name=shop.name,
-        new_category=category_name(customer.category, lang, shop.default_language),
+        new_category=category_name(customer.category, languages(customer=customer, shop=shop)),
         **values,
     )
 
@@ -192,15 +185,15 @@ def messages_for_category_changes(*, shop_id: int, change_ids: Iterable[int]) ->
     causes = []
     for change in changes:
         customer = change.customer
-        lang = language_for(customer.language, shop.default_language)
+        langs = languages(customer=customer, shop=shop)
         pts = points.get(customer.pk)
         causes.append(Cause(
             customer=customer,
             event=Event.CATEGORY_UP if change.direction > 0 else Event.CATEGORY_DOWN,
             variables=Variables(
                 customer_name=customer.name, shop_name=shop.name,
-                old_category=category_name(change.from_category, lang, shop.default_language),
-                new_category=category_name(change.to_category, lang, shop.default_language),
+                old_category=category_name(change.from_category, langs),
+                new_category=category_name(change.to_category, langs),
                 balance=pts.balance if pts else 0,
             ),
             key=f"change:{change.pk}", category_change_id=change.pk,
@@ -401,15 +394,13 @@ def preview(*, template: MessageTemplate, customer: Customer) -> Rendered:
     """A template rendered for a customer as the next event would render it (the customer's
     current category as the new one, their previous category from the history as the old)."""
     customer = Customer.objects.select_related("shop", "category").get(pk=customer.pk)
-    shop = customer.shop
-    lang = language_for(customer.language, shop.default_language)
     last = (CategoryChange.objects.filter(customer=customer, reason__in=MOVE_REASONS)
             .select_related("from_category").first())
     pts = points_for([customer.pk]).get(customer.pk)
     variables = replace(
         _variables(customer, balance=pts.balance if pts else 0),
-        old_category=category_name(last.from_category if last else None, lang,
-                                   shop.default_language),
+        old_category=category_name(last.from_category if last else None,
+                                   languages(customer=customer)),
         order_number="12345" if template.event == Event.ORDER_COMPLETED else "",
     )
     return render_for(source=template, customer=customer, channel=template.channel,

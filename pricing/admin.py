@@ -14,10 +14,9 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shops import validation
-from shops.admin import ShopCurrencyMixin
+from shops.admin import ShopCurrencyMixin, add_money_errors
 from shops.models import Order
-from shops.scoping import ShopScopedAdmin, ShopScopedInline
+from shops.scoping import ReadOnlyScopedAdmin, ShopScopedAdmin, ShopScopedInline
 
 from . import views
 from .models import (
@@ -46,23 +45,6 @@ CONFIGURATION_FIELDS = ("shop", "client_type", "name", "enabled", "stacking", "p
 
 def _amount(value):
     return getattr(value, "amount", value)
-
-
-def add_money_errors(form, data, shop, names) -> None:
-    """Each money field of ``data``: not negative, in the shop's currency (error on the field)."""
-    for name in names:
-        value = data.get(name)
-        if value is None:
-            continue
-        try:
-            validation.check_not_negative(amount=value.amount, field=name)
-            if shop is not None:
-                validation.check_currency(
-                    currency=str(value.currency), shop_currency=shop.currency, field=name
-                )
-        except forms.ValidationError as exc:
-            for field, errors in exc.error_dict.items():
-                form.add_error(field, errors)
 
 
 def add_shop_errors(form, data, shop, names) -> None:
@@ -243,6 +225,9 @@ class ThresholdTierInline(ShopScopedInline):
     autocomplete_fields = ("gifts",)
     extra = 1
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("gifts")  # the forms' initial
+
 
 class CumulativeTierInline(ShopScopedInline):
     model = CumulativeTier
@@ -397,19 +382,8 @@ class LoyaltyCardAdmin(ShopScopedAdmin):
 # --- records (read only) -------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(ShopScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(PromoCodeUse)
-class PromoCodeUseAdmin(ReadOnlyAdmin):
+class PromoCodeUseAdmin(ReadOnlyScopedAdmin):
     shop_path = "code__shop"
     list_display = ("code", "customer", "order", "used_at")
     list_filter = ("code__shop",)
@@ -420,7 +394,7 @@ class PromoCodeUseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OrderDiscount)
-class OrderDiscountAdmin(ReadOnlyAdmin):
+class OrderDiscountAdmin(ReadOnlyScopedAdmin):
     shop_path = "order__shop"
     list_display = ("order", "line_number", "sku", "kind", "name", "code", "percent", "amount",
                     "created_at")

@@ -24,7 +24,6 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 from moneyed import get_currency
@@ -151,7 +150,7 @@ def cart_inputs(
     if customer is None and not client_type:
         raise ValidationError({"client_type": _("Choose a customer or a client type.")})
     _check_lines(shop, lines)
-    today = today or timezone.localdate(timezone=shop.tz)
+    today = today or shop.today()
 
     if customer is not None:
         client_type = customer.client_type

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from functools import partial
 
 from django import forms
 from django.contrib import admin
@@ -24,6 +25,25 @@ from .models import (
 from .scoping import ShopScopedAdmin, ShopScopedInline
 
 
+def add_money_errors(form, data, shop, names) -> None:
+    """Each money field of ``data``: not negative, at most the maximum, in the shop's currency
+    (errors on the field)."""
+    for name in names:
+        value = data.get(name)
+        if value is None:
+            continue
+        try:
+            validation.check_not_negative(amount=value.amount, field=name)
+            validation.check_at_most(value=value.amount, maximum=validation.MAX_AMOUNT, field=name)
+            if shop is not None:
+                validation.check_currency(
+                    currency=str(value.currency), shop_currency=shop.currency, field=name
+                )
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                form.add_error(field, errors)
+
+
 class ShopCurrencyMixin:
     """Checks every money field of a form against the shop's currency."""
 
@@ -33,22 +53,7 @@ class ShopCurrencyMixin:
         return self.cleaned_data.get("shop")
 
     def check_money(self):
-        shop = self.shop_for_currency()
-        for name in self.money_fields:
-            value = self.cleaned_data.get(name)
-            if value is None:
-                continue
-            try:
-                validation.check_not_negative(amount=value.amount, field=name)
-                validation.check_at_most(
-                    value=value.amount, maximum=validation.MAX_AMOUNT, field=name)
-                if shop is not None:
-                    validation.check_currency(
-                        currency=str(value.currency), shop_currency=shop.currency, field=name
-                    )
-            except ValidationError as exc:
-                for field, errors in exc.error_dict.items():
-                    self.add_error(field, errors)
+        add_money_errors(self, self.cleaned_data, self.shop_for_currency(), self.money_fields)
 
 
 class SuperuserOnlyInline:
@@ -58,6 +63,10 @@ class SuperuserOnlyInline:
         return request.user.is_superuser
 
     has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+
+    def get_queryset(self, request):
+        # Each row is titled "user → shop".
+        return super().get_queryset(request).select_related("user", "shop")
 
 
 class ShopStaffInline(SuperuserOnlyInline, ShopScopedInline):
@@ -129,6 +138,7 @@ class UserShopsInline(SuperuserOnlyInline, ShopScopedInline):
     model = ShopStaff
     fk_name = "user"
     extra = 0
+    autocomplete_fields = ("shop",)  # a plain select would list every shop in every row
     verbose_name_plural = gettext_lazy("shops this staff user works for")
 
 
@@ -346,19 +356,11 @@ class OrderAdmin(ShopScopedAdmin):
         return formsets, inline_instances
 
     def save_model(self, request, obj, form, change):
-        if change:
-            before = Order.objects.get(pk=obj.pk)
-            obj._figures_before = (before.is_counted, before.net_value.amount)
-        else:
-            obj._figures_before = (False, None)
-        super().save_model(request, obj, form, change)
+        pass  # saved with its lines and returns by services.order_edit in save_related
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        was_counted, old_value = form.instance._figures_before
-        services.order_totals_refresh(
-            order=form.instance, was_counted=was_counted, old_value=old_value
-        )
+        services.order_edit(order=form.instance, save_lines_and_returns=partial(
+            super().save_related, request, form, formsets, change))
 
 
 class ApiTokenAddForm(forms.ModelForm):

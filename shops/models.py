@@ -1,4 +1,5 @@
 import zoneinfo
+from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -46,6 +47,10 @@ class Shop(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    def today(self) -> date:
+        """Today's date in the shop's time zone: the day rules, windows and quotes use."""
+        return timezone.localdate(timezone=self.tz)
 
 
 class Collection(models.Model):

@@ -29,6 +29,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .autocomplete import SelectedOnce
 from .models import Shop
 
 
@@ -160,5 +161,22 @@ class ShopScopedAdmin(ShopScoped, admin.ModelAdmin):
     pass
 
 
+class ReadOnlyScopedAdmin(ShopScopedAdmin):
+    """Records written only by services (history, ledger, outbox, discount uses): listed,
+    searched and exported, never added, changed or deleted in the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ShopScopedInline(ShopScoped, admin.TabularInline):
-    pass
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # Autocomplete fields look their selected rows up once for all forms, not per row.
+        return type(formset.__name__, (SelectedOnce, formset), {})

@@ -4,6 +4,7 @@ Every function is atomic, keeps the order's goods/returned totals in step with i
 returns, and reports changes that move a customer's figures through `shops.events`.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -162,8 +163,23 @@ def return_record(
 
 
 @transaction.atomic
-def order_totals_refresh(*, order: Order, was_counted: bool, old_value: Decimal | None) -> Order:
-    """Recompute goods and returned totals after lines or returns were edited (admin)."""
+def order_edit(*, order: Order, save_lines_and_returns: Callable[[], None]) -> Order:
+    """Save an order edited as a whole (the admin's order form with its lines and returns):
+    its own fields, then `save_lines_and_returns` (which writes the edited lines and returns
+    of this order), then the goods and returned totals recomputed from what is stored, and
+    the change of the customer's figures reported, as one atomic step."""
+    if order.pk is None:
+        was_counted, old_value = False, None
+    else:
+        before = Order.objects.select_for_update().get(pk=order.pk)
+        was_counted, old_value = before.is_counted, before.net_value.amount
+    order.save()
+    save_lines_and_returns()
+    return _totals_refresh(order=order, was_counted=was_counted, old_value=old_value)
+
+
+def _totals_refresh(*, order: Order, was_counted: bool, old_value: Decimal | None) -> Order:
+    """Recompute goods and returned totals from the order's stored lines and returns."""
     order = Order.objects.select_for_update().select_related("shop").get(pk=order.pk)
     goods = Decimal(0)
     for ln in order.lines.all():

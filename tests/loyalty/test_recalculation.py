@@ -103,7 +103,7 @@ def test_window_counts_in_the_shop_time_zone(shop, ladder):
     """An order at 00:30 Warsaw time 30 days ago is inside a 30-day window even though it
     was still the previous day in UTC; one at 23:30 the day before is outside."""
     default, silver = ladder
-    today = services.selectors.today(shop)
+    today = shop.today()
     midnight = datetime.combine(today - timedelta(days=30), datetime.min.time(), shop.tz)
     inside = CustomerFactory(shop=shop)
     outside = CustomerFactory(shop=shop)
@@ -172,14 +172,14 @@ def test_manual_move_to_another_shops_category_is_refused(shop, ladder, admin_us
 
 
 def test_a_second_run_while_one_is_running_is_refused(shop, ladder):
-    RecalculationRun.objects.create(shop=shop, as_of=services.selectors.today(shop))
+    RecalculationRun.objects.create(shop=shop, as_of=shop.today())
     with pytest.raises(services.RecalculationBusy):
         services.categories_recalculate(shop=shop)
     assert services.categories_recalculate(shop=shop, dry_run=True).examined == 0
 
 
 def test_a_dead_run_does_not_block_forever(shop, ladder):
-    stale = RecalculationRun.objects.create(shop=shop, as_of=services.selectors.today(shop))
+    stale = RecalculationRun.objects.create(shop=shop, as_of=shop.today())
     RecalculationRun.objects.filter(pk=stale.pk).update(
         heartbeat_at=stale.heartbeat_at - timedelta(hours=1)
     )

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from loyalty import figures as figures_db
-from loyalty import segments, selectors
+from loyalty import segments
 from loyalty.conditions import needs_of, rule_holds
 from loyalty.models import Condition, Rule, Segment, SegmentMember
 from shops import services as shop_services
@@ -215,7 +215,7 @@ def test_stored_membership_equals_a_recomputation_after_orders_change(
                 shipping_method=rnd.choice(["dpd", "inpost"]),
             ))
     segments.segments_refresh(shop=shop)
-    as_of = selectors.today(shop)
+    as_of = shop.today()
     assert stored(shop) == reference_membership(shop, as_of)
 
     # Orders change: the per-customer refresh keeps membership exact.
@@ -289,4 +289,4 @@ def test_sql_refresh_equals_the_python_reference_for_every_condition_kind(seed):
     segments.segments_refresh(shop=shop)
 
     members = stored(shop)
-    assert len(members) > 40 and members == reference_membership(shop, selectors.today(shop))
+    assert len(members) > 40 and members == reference_membership(shop, shop.today())

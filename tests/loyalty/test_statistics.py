@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from djmoney.money import Money
 
-from loyalty import points, segments, selectors, services, statistics
+from loyalty import points, segments, services, statistics
 from loyalty.models import CategoryChange
 from notifications.models import Message
 from shops import services as shop_services
@@ -53,7 +53,7 @@ def world(shop, admin_user):
     services.customer_move(customer=e, category=gold, staff_user=admin_user)
     services.categories_recalculate(shop=shop)
     segments.segments_refresh(shop=shop)
-    today = selectors.today(shop)
+    today = shop.today()
     return statistics.Period(shop, today - timedelta(days=29), today), member, silver, gold
 
 
@@ -173,7 +173,7 @@ def test_page_without_parameters_shows_the_last_twelve_weeks(admin_client, shop)
 
     assert response.status_code == 200
     assert response.context["form"].cleaned_data["start"] == (
-        selectors.today(shop) - timedelta(days=83))
+        shop.today() - timedelta(days=83))
 
 
 def queries(client, shop, start, end) -> int:
@@ -186,7 +186,7 @@ def test_page_queries_do_not_grow_with_rows(admin_client, shop):
     member = CategoryFactory(shop=shop, name="Member", rank=1, is_default=True)
     silver = CategoryFactory(shop=shop, rank=2)
     add_rule(silver, {"kind": "window_spend", "days": 30, "amount": D(50)})
-    today = selectors.today(shop)
+    today = shop.today()
 
     def grow(n):
         customers = [CustomerFactory(shop=shop) for _ in range(n)]

@@ -12,6 +12,7 @@ from djmoney.money import Money
 
 from loyalty import points, statistics
 from loyalty.models import PointsEntry, PointsPolicy
+from notifications import selectors
 from notifications.models import Message
 from shops import services
 from tests.factories import CustomerFactory, ShopFactory, order
@@ -123,7 +124,7 @@ def outbox(shop):
 
 
 def test_notifications_sent_per_channel_with_the_sms_cost(outbox):
-    table = statistics.notifications_sent(outbox)
+    table = selectors.notifications_sent(outbox)
 
     assert table.title == "Notifications sent and SMS cost (UAH)"
     assert table.rows == [

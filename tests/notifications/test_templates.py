@@ -6,7 +6,8 @@ from django.urls import reverse
 from loyalty import services as loyalty
 from notifications.defaults import LANGUAGES
 from notifications.models import TEMPLATE_EVENTS, Channel, MessageTemplate
-from notifications.rendering import Variables, render, translated
+from notifications.rendering import Variables, render
+from shops.languages import translated
 from tests.factories import CustomerFactory
 
 from .conftest import use_sms
@@ -25,8 +26,8 @@ def test_every_default_template_renders_in_every_language(event, channel):
     template = MessageTemplate.objects.get(shop=None, event=event, channel=channel)
     bodies = set()
     for lang in LANGUAGES:
-        body = render(translated(template, "body", lang, "en"), SAMPLE)
-        subject = render(translated(template, "subject", lang, "en"), SAMPLE)
+        body = render(translated(template, "body", [lang, "en"]), SAMPLE)
+        subject = render(translated(template, "subject", [lang, "en"]), SAMPLE)
         assert getattr(template, f"body_{lang}"), f"no {lang} text"
         assert "{" not in body + subject and "}" not in body + subject
         assert "ShopX" in body or "Zoë" in body
