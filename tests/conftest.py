@@ -1,6 +1,8 @@
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 from django.test.utils import override_settings
+from django.utils import translation
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -10,6 +12,15 @@ def _fast_password_hashing():
     checked, only with a cheap algorithm."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _english_first():
+    """Every test starts in English: a request in another language (the admin's language
+    switcher, a Polish cookie) leaves that language active in the thread afterwards."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
