@@ -108,7 +108,10 @@ def order_record(
         shipping_cost=_money(shop, shipping_cost), delivery_city=delivery_city,
         goods_total=_money(shop, goods), returned_total=_money(shop, Decimal(0)),
     )
-    order.full_clean(validate_unique=True, validate_constraints=False)
+    # The shop and customer were checked above (no existence query per foreign key); the
+    # number's uniqueness is the database's constraint (callers handle the IntegrityError).
+    order.full_clean(exclude=["shop", "customer"], validate_unique=False,
+                     validate_constraints=False)
     order.save()
     OrderLine.objects.bulk_create(
         OrderLine(
