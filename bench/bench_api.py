@@ -17,10 +17,11 @@ loopback port as a separate process, and from this process:
    reports the median and p99 latency.
 
 Each request opens its own connection (gunicorn's sync workers close it after a response).
-Without ``--broker`` Celery runs tasks eagerly, so every counted order also recalculates its
-customer's category inside the request (the no-broker setup of ``make run``); with a broker
-the recalculation is only enqueued, as in production with a worker (the queue is purged at
-the end). Orders of earlier runs are left in place; numbers carry the run's start time.
+Without ``--broker`` Celery runs tasks eagerly, so the intake drain (points, category,
+segments, messages) runs in the gunicorn worker right after each order's commit (the
+no-broker setup of ``make run``); with a broker the drain is only kicked for a worker (run
+one beside, or the queue is purged at the end). The drain lag is read from the order events
+(written → applied). Orders of earlier runs are left in place; numbers carry the run's start time.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def start_server(port: int, workers: int, broker: str | None) -> subprocess.Pope
     env = {**os.environ, "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1",
            "CELERY_BROKER_URL": broker or ""}
     process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application",
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application",
          "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning"],
         cwd=ROOT, env=env,
     )
@@ -169,6 +170,23 @@ def order_bodies(n: int, seed: int, prefix: str) -> list[dict]:
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def drain_lag(prefix: str, wait: float = 60.0) -> tuple[list[float], int]:
+    """Seconds from each order event's write to its effects being applied (the intake
+    drain), waiting up to `wait` seconds for the drain to finish; and how many are left."""
+    from shops.models import IntakeEvent
+
+    events = IntakeEvent.objects.filter(order__number__startswith=f"{prefix}-")
+    deadline = time.monotonic() + wait
+    while events.filter(status="pending").exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    lags = [
+        (done - written).total_seconds()
+        for written, done in events.filter(status="done").values_list("created_at",
+                                                                      "processed_at")
+    ]
+    return lags, events.filter(status="pending").count()
 
 
 def main() -> None:
@@ -232,16 +250,23 @@ def main() -> None:
 
     recorded = Order.objects.filter(shop__code=SHOP_CODE, number__startswith=f"{prefix}-")
     assert recorded.count() == args.orders, "orders recorded differ from orders posted"
+    lags, pending = drain_lag(prefix)
     if args.broker:
         from config.celery import app
 
         app.control.purge()
 
-    mode = "recalculation enqueued (broker)" if args.broker else "recalculation in-request"
+    mode = "drain in the worker (broker)" if args.broker else "drain in-process after commit"
     print(f"gunicorn {args.workers} sync workers, {args.threads} client threads, {mode}")
     print(f"orders: {args.orders} in {wall:.2f} s = {args.orders / wall:.0f} orders/s; "
           f"POST latency median {statistics.median(latencies) * 1000:.1f} ms, "
           f"p99 {percentile(latencies, 99) * 1000:.1f} ms")
+    if lags:
+        print(f"drain lag (event written -> points/category/messages applied): "
+              f"median {statistics.median(lags) * 1000:.0f} ms, "
+              f"p99 {percentile(lags, 99) * 1000:.0f} ms; {pending} events still pending")
+    else:
+        print(f"drain lag: no event applied ({pending} pending; is a worker running?)")
     print(f"quotes: {args.quotes} sequential, 3 lines + promo code: "
           f"p50 {statistics.median(quote_times) * 1000:.1f} ms, "
           f"p99 {percentile(quote_times, 99) * 1000:.1f} ms")

@@ -12,3 +12,4 @@ class LoyaltyConfig(AppConfig):
         from . import hooks
 
         events.on_figures_changed(hooks.figures_changed)
+        events.on_intake(hooks.intake_batch)

@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from shops.counting import COUNTED_ORDER, prefixed
-from shops.models import Customer, Order, OrderLine, Shop
+from shops.models import Customer, IntakeEvent, Order, OrderLine, Shop
 
 from . import prefilter, temp_tables
 from .conditions import ZERO, Figures, Needs
@@ -178,9 +178,14 @@ class Snapshot:
             + [f"f.{name}" for name in _figure_columns(self._needs)]
             + ["c.orders_changed_at"]
         )
+        # The write path records each order change as an intake event in the order's own
+        # transaction (the customer's stamp follows when the drain applies it): the latest
+        # event is when the customer's orders last changed.
+        last_event = (f"(SELECT MAX(e.created_at) FROM {IntakeEvent._meta.db_table} e"  # noqa: S608
+                      f" WHERE e.customer_id = c.id)")
         # Table names are ours; every value is a parameter.
         sql = (
-            f"SELECT {columns} FROM {Customer._meta.db_table} c"  # noqa: S608
+            f"SELECT {columns}, {last_event} FROM {Customer._meta.db_table} c"  # noqa: S608
             f" LEFT JOIN {self.table} f ON f.customer_id = c.id"
             f" WHERE c.shop_id = %s AND c.id > %s AND c.id <= %s"
             f" AND {prefilter.distinct_from(case, 'c.category_id')} ORDER BY c.id"
@@ -188,9 +193,11 @@ class Snapshot:
         with connection.cursor() as cursor:
             cursor.execute(sql, [shop.pk, lo, hi, *params])
             rows = cursor.fetchall()
-        stale = [row[0] for row in rows
-                 if (changed := _as_datetime(row[-1])) is not None and changed >= self.fresh_since]
-        return _build(rows, self._needs, shop.tz), stale
+        stale = [row[0] for row in rows if any(
+            (changed := _as_datetime(value)) is not None and changed >= self.fresh_since
+            for value in row[-2:]
+        )]
+        return _build([row[:-1] for row in rows], self._needs, shop.tz), stale
 
 
 CUSTOMER_COLUMNS = ("pk", "client_type", "is_active", "city", "category_id", "category_locked")

@@ -1,20 +1,60 @@
 """What loyalty does when commerce facts change (registered in LoyaltyConfig.ready)."""
 
-from django.db import transaction
+from collections import defaultdict
 
 from shops.events import FiguresChanged
+from shops.models import Shop
 
-from . import points, segments, services, tasks
+from . import points, segments, services
 
 
 def figures_changed(event: FiguresChanged) -> None:
+    """A customer registered (inside the registration's transaction): the default
+    category and their segments at once. An order event given here is applied alone."""
     if event.what == "registered":
         services.customer_place_in_default(customer_id=event.customer_id)
         segments.customer_segments_refresh(customer_id=event.customer_id)
         return
-    # Points follow the order at once, in its transaction, with the category it was in.
-    points.figures_changed(event)
-    # Recalculate after commit, so the worker sees the order that caused it.
-    customer_id = event.customer_id
-    transaction.on_commit(lambda: tasks.recalculate_customer.delay(customer_id))
-    transaction.on_commit(lambda: tasks.refresh_customer_segments.delay(customer_id))
+    intake_batch([event])
+
+
+def _rounds(batch: list[FiguresChanged]) -> list[list[FiguresChanged]]:
+    """Split a batch so that no round holds two "counted" events of one customer.
+
+    An order earns points at the tier of the category its customer is in, and the
+    recalculation after one order may move the customer before the next one earns: rounds
+    give a batch the same result as applying its events one after the other."""
+    rounds: list[list[FiguresChanged]] = [[]]
+    seen: dict[int, int] = defaultdict(int)
+    for event in batch:
+        index = 0
+        if event.what == "counted":
+            index = seen[event.customer_id]
+            seen[event.customer_id] += 1
+        while len(rounds) <= index:
+            rounds.append([])
+        rounds[index].append(event)
+    return rounds
+
+
+def intake_batch(batch: list[FiguresChanged]) -> None:
+    """shops.events.on_intake handler, inside the drain's transaction: per round the points
+    of the batch's orders, one recalculation of exactly the affected customers per shop;
+    then one segment refresh of them per shop."""
+    batch = [e for e in batch if e.order_id is not None and e.what != "registered"]
+    if not batch:
+        return
+    shops = Shop.objects.in_bulk({e.shop_id for e in batch})
+    for round_ in _rounds(batch):
+        points.orders_points_sync(order_ids=[e.order_id for e in round_])
+        for shop_id, customer_ids in _by_shop(round_).items():
+            services.customers_recalculate(shop=shops[shop_id], customer_ids=customer_ids)
+    for shop_id, customer_ids in _by_shop(batch).items():
+        segments.customers_segments_refresh(shop=shops[shop_id], customer_ids=customer_ids)
+
+
+def _by_shop(batch: list[FiguresChanged]) -> dict[int, set[int]]:
+    grouped: dict[int, set[int]] = defaultdict(set)
+    for event in batch:
+        grouped[event.shop_id].add(event.customer_id)
+    return grouped

@@ -6,8 +6,8 @@ Every write goes through `_post`, which inserts ledger entries and moves the sam
 equals the sum of the ledger (tested with random sequences of operations). Rules and
 amounts come from the pure loyalty.programs.
 
-Earning is driven by `shops.events` (see loyalty.hooks), inside the transaction that changes
-the order, under the order's row lock taken by shops.services:
+Earning is driven by the intake drain (`shops.events.on_intake`, see loyalty.hooks), after
+the order's transaction, under the order's row lock taken here:
 - an order that becomes counted earns once: the database allows one `earned` entry per
   order, so a duplicated event writes nothing more;
 - afterwards the order's points follow its state: a return (or any drop in value) writes a
@@ -24,7 +24,19 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,6 +91,14 @@ def order_points(order_id: int) -> int:
         s=Sum("points")
     )["s"]
     return total or 0
+
+
+def orders_points(order_ids: Iterable[int]) -> dict[int, int]:
+    """{order id: net points earned so far} for many orders in one grouped query."""
+    return dict(
+        PointsEntry.objects.filter(order_id__in=list(order_ids), kind__in=ORDER_EARNING)
+        .order_by().values("order_id").annotate(s=Sum("points")).values_list("order_id", "s")
+    )
 
 
 def ledger_sum(customer_id: int) -> int:
@@ -224,8 +244,113 @@ def order_points_sync(*, order_id: int, what: str = "") -> list[PointsEntry]:
     return _post([entry])
 
 
+def _lifetime_spend_before_many(orders: Sequence[Order]) -> dict[int, Decimal]:
+    """lifetime_spend_before() of several orders in one query (a correlated subquery)."""
+    net = ExpressionWrapper(F("goods_total") - F("returned_total"), output_field=AMOUNT)
+    before = (
+        Order.objects.filter(COUNTED_ORDER, customer_id=OuterRef("customer_id"))
+        .filter(Q(placed_at__lt=OuterRef("placed_at"))
+                | Q(placed_at=OuterRef("placed_at"), pk__lt=OuterRef("pk")))
+        .order_by().values("customer_id").annotate(s=Sum(net)).values("s")
+    )
+    rows = Order.objects.filter(pk__in=[o.pk for o in orders]).annotate(
+        spent=Subquery(before, output_field=AMOUNT)
+    ).values_list("pk", "spent")
+    return {pk: Decimal(0) if v is None else Decimal(v).quantize(CENT) for pk, v in rows}
+
+
+def _tiers_by_category(category_ids: set[int]) -> dict[int, list[programs.Tier]]:
+    tiers: dict[int, list[programs.Tier]] = {}
+    for category_id, start, percent in BonusTier.objects.filter(
+        program__category_id__in=category_ids, program__category__program=Program.BONUS
+    ).values_list("program__category_id", "min_lifetime_spend", "percent"):
+        tiers.setdefault(category_id, []).append(programs.Tier(start, percent))
+    return tiers
+
+
+def orders_points_sync(*, order_ids: Iterable[int]) -> list[PointsEntry]:
+    """order_points_sync() for a batch of orders with a fixed number of queries: the orders
+    are locked in id order, their entries, terms, the customers' categories and bonus tiers
+    and the lifetime spend before each order to earn are read in one query each, and all
+    entries are written by one _post. Idempotent (state-based, and the database allows one
+    `earned` entry per order)."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return []
+    with transaction.atomic():
+        orders = list(
+            Order.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
+        )
+        earned = {
+            e.order_id: e
+            for e in PointsEntry.objects.filter(order_id__in=ids, kind=PointsKind.EARNED)
+        }
+        terms = {
+            order_id: (granted, earns)
+            for order_id, granted, earns in OrderPointsTerms.objects.filter(
+                order_id__in=ids).values_list("order_id", "granted_points", "earns_percent")
+        }
+        entries: list[PointsEntry] = []
+        to_earn = [o for o in orders if o.pk not in earned and o.is_counted]
+        if to_earn:
+            category_of = dict(
+                Customer.objects.filter(pk__in={o.customer_id for o in to_earn})
+                .values_list("pk", "category_id")
+            )
+            tiers_of = _tiers_by_category({c for c in category_of.values() if c is not None})
+            spent = _lifetime_spend_before_many(to_earn) if tiers_of else {}
+            for order in to_earn:
+                tiers = tiers_of.get(category_of.get(order.customer_id), [])
+                granted, earns_percent = terms.get(order.pk, (0, True))
+                if not tiers and not granted:
+                    continue
+                percent = programs.tier_percent(tiers, spent[order.pk]) if tiers else None
+                if percent is None and not granted:
+                    continue
+                entries.append(PointsEntry(
+                    shop_id=order.shop_id, customer_id=order.customer_id,
+                    kind=PointsKind.EARNED, order=order, percent=percent,
+                    points=programs.order_points(
+                        counted=True, net_value=order.net_value.amount, percent=percent,
+                        granted=granted, earns_percent=earns_percent,
+                    ),
+                ))
+        following = [o for o in orders if o.pk in earned]
+        current = dict(
+            PointsEntry.objects.filter(
+                order_id__in=[o.pk for o in following], kind__in=ORDER_EARNING
+            ).order_by().values("order_id").annotate(s=Sum("points"))
+            .values_list("order_id", "s")
+        ) if following else {}
+        reversing: list[PointsEntry] = []
+        for order in following:
+            granted, earns_percent = terms.get(order.pk, (0, True))
+            target = programs.order_points(
+                counted=order.is_counted, net_value=order.net_value.amount,
+                percent=earned[order.pk].percent, granted=granted, earns_percent=earns_percent,
+            )
+            delta = target - (current.get(order.pk) or 0)
+            if not delta:
+                continue
+            entry = PointsEntry(
+                shop_id=order.shop_id, customer_id=order.customer_id, points=delta,
+                order=order, kind=PointsKind.CORRECTED if delta > 0 else PointsKind.REVERSED,
+            )
+            if delta < 0 and order.is_counted:  # value dropped: the latest return caused it
+                reversing.append(entry)
+            entries.append(entry)
+        if reversing:
+            latest = dict(
+                Return.objects.filter(order_id__in=[e.order_id for e in reversing])
+                .order_by().values("order_id").annotate(m=Max("pk")).values_list("order_id", "m")
+            )
+            for entry in reversing:
+                entry.return_record_id = latest.get(entry.order_id)
+        return _post(entries)
+
+
 def figures_changed(event) -> None:
-    """shops.events handler (registered through loyalty.hooks)."""
+    """Bring one changed order's points in line (an intake event on its own)."""
     if event.order_id is not None and event.what in ("counted", "uncounted", "value"):
         order_points_sync(order_id=event.order_id, what=event.what)
 

@@ -155,3 +155,31 @@ def customer_segments_refresh(*, customer_id: int, as_of: date | None = None) ->
                 member_count=F("member_count") + step
             )
     return {segment_id for segment_id, _ in wanted}
+
+
+def customers_segments_refresh(
+    *, shop: Shop, customer_ids, as_of: date | None = None
+) -> RefreshSummary:
+    """Recompute the segments of exactly these customers of the shop (the intake drain's
+    refresh of a batch's customers): one figures query, the pure decision, the difference
+    written set-based, member counts moved by the difference."""
+    ids = sorted(set(customer_ids))
+    summary = RefreshSummary(examined=len(ids))
+    if not ids:
+        return summary
+    as_of = as_of or shop.today()
+    specs = shop_segments(shop)
+    if not specs:
+        return summary
+    figures = figures_db.load(shop, needs_of(specs), as_of, customer_ids=ids)
+    wanted = memberships(specs, figures, as_of)
+    stored = SegmentMember.objects.filter(customer_id__in=ids)
+    joining, leaving = _sync(wanted, stored, when=timezone.now())
+    for pairs, step in ((joining, 1), (leaving, -1)):
+        per_segment: dict[int, int] = {}
+        for segment_id, _customer_id in pairs:
+            per_segment[segment_id] = per_segment.get(segment_id, 0) + step
+        for segment_id, delta in per_segment.items():
+            Segment.objects.filter(pk=segment_id).update(member_count=F("member_count") + delta)
+    summary.joined, summary.left = len(joining), len(leaving)
+    return summary

@@ -316,3 +316,19 @@ def customer_place_in_default(*, customer_id: int) -> CategoryChange | None:
     )
     _announce(customer.shop_id, [change.pk])
     return change
+
+
+def customers_recalculate(
+    *, shop: Shop, customer_ids, as_of: date | None = None
+) -> list[Decision]:
+    """Recalculate exactly these customers of the shop, set-based: one figures query for
+    all of them, decide(), and one conditional write of the moves (the intake drain's
+    recalculation of a batch's customers). Returns the moves written."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return []
+    as_of = as_of or shop.today()
+    ladder = selectors.ladder(shop)
+    figures = figures_db.load(shop, needs_of(ladder.categories), as_of, customer_ids=ids)
+    decisions = [decide(f, ladder, as_of) for f in figures]
+    return _apply(shop, decisions, when=timezone.now())

@@ -16,3 +16,4 @@ class NotificationsConfig(AppConfig):
         loyalty_events.on_categories_changed(hooks.categories_changed)
         shops_events.on_figures_changed(hooks.figures_changed)
         statistics.add_section(selectors.notifications_sent)
+        shops_events.on_intake(hooks.intake_batch)

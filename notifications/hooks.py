@@ -1,7 +1,7 @@
 """What notifications does when loyalty or commerce facts change (NotificationsConfig.ready).
 
-Both hooks run inside the transaction that writes the change, so the outbox rows commit or
-roll back with it.
+The hooks run inside the transaction that writes the change (the category change, the
+registration, or the intake drain's batch), so the outbox rows commit or roll back with it.
 """
 
 from loyalty.events import CategoriesChanged
@@ -17,5 +17,13 @@ def categories_changed(event: CategoriesChanged) -> None:
 def figures_changed(event: FiguresChanged) -> None:
     if event.what == "registered":
         services.message_for_registration(customer_id=event.customer_id)
-    elif event.what == "counted" and event.order_id is not None:
-        services.message_for_order(order_id=event.order_id)
+    else:
+        intake_batch([event])
+
+
+def intake_batch(batch: list[FiguresChanged]) -> None:
+    """shops.events.on_intake handler (after loyalty's, so the points are in the ledger):
+    the "order completed" messages of the batch's newly counted orders, rendered per batch."""
+    order_ids = {e.order_id for e in batch if e.what == "counted" and e.order_id is not None}
+    if order_ids:
+        services.messages_for_orders(order_ids=order_ids)

@@ -32,3 +32,8 @@ def points_for(customer_ids: Iterable[int], order_id: int | None = None) -> dict
                 earned=ledger.order_points(order_id), balance=balances.get(owner, 0)
             )
     return result
+
+
+def order_points_for(order_ids: Iterable[int]) -> dict[int, int]:
+    """{order id: points it earned} for a batch of orders (orders without any: missing)."""
+    return ledger.orders_points(order_ids)

@@ -1,7 +1,7 @@
 """Recording messages in the outbox, bulk sends, resending.
 
-Messages are recorded inside the caller's transaction (the category change, registration or
-counted order that causes them), so a rolled back change leaves no message. One batch of
+Messages are recorded inside the caller's transaction (the category change, registration, or
+the intake drain applying a counted order), so a rolled back change leaves no message. One batch of
 causes costs a fixed number of queries: the shop's settings and templates, the consent of
 the batch's customers, the points, and one bulk INSERT. Each message is rendered when it is
 recorded, in the customer's language (else the shop's), so its text and SMS cost are fixed
@@ -36,7 +36,7 @@ from .models import (
     MessageTemplate,
     Status,
 )
-from .points import points_for
+from .points import order_points_for, points_for
 from .rendering import TemplateRenderError, Variables, category_name, check_text, render
 
 #: Causes of category-change messages; lock/unlock rows are not moves and "registered"
@@ -212,17 +212,34 @@ def message_for_registration(*, customer_id: int) -> int:
 
 def message_for_order(*, order_id: int) -> int:
     """The "order completed" message, once per order (counting it again sends nothing)."""
-    order = Order.objects.select_related("customer__shop", "customer__category").get(pk=order_id)
-    customer = order.customer
-    pts = points_for([customer.pk], order_id=order.pk).get(customer.pk)
-    variables = _variables(
-        customer, order_number=order.number, points_earned=pts.earned if pts else 0,
-        balance=pts.balance if pts else 0,
+    return messages_for_orders(order_ids=[order_id])
+
+
+def messages_for_orders(*, order_ids: Iterable[int]) -> int:
+    """The "order completed" messages of a batch of orders (the intake drain), once per
+    order: one query for the orders, one for their points, one set per shop to record."""
+    orders = list(
+        Order.objects.filter(pk__in=list(order_ids))
+        .select_related("customer__shop", "customer__category").order_by("pk")
     )
-    return _record(customer.shop, [Cause(
-        customer=customer, event=Event.ORDER_COMPLETED, variables=variables,
-        key=f"order:{order.pk}", order_id=order.pk,
-    )])
+    if not orders:
+        return 0
+    balances = points_for({o.customer_id for o in orders})
+    earned = order_points_for(o.pk for o in orders)
+    by_shop: dict[int, list[Cause]] = {}
+    for order in orders:
+        customer = order.customer
+        pts = balances.get(customer.pk)
+        by_shop.setdefault(customer.shop_id, []).append(Cause(
+            customer=customer, event=Event.ORDER_COMPLETED,
+            variables=_variables(
+                customer, order_number=order.number, points_earned=earned.get(order.pk) or 0,
+                balance=pts.balance if pts else 0,
+            ),
+            key=f"order:{order.pk}", order_id=order.pk,
+        ))
+    shops = {o.customer.shop_id: o.customer.shop for o in orders}
+    return sum(_record(shops[shop_id], causes) for shop_id, causes in by_shop.items())
 
 
 # --- bulk sends -------------------------------------------------------------------------

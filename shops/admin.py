@@ -10,11 +10,13 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import services, tokens, validation
+from . import intake, services, tokens, validation
 from .models import (
     ApiToken,
     Collection,
     Customer,
+    IntakeEvent,
+    IntakeStatus,
     Order,
     OrderLine,
     Product,
@@ -361,6 +363,48 @@ class OrderAdmin(ShopScopedAdmin):
     def save_related(self, request, form, formsets, change):
         services.order_edit(order=form.instance, save_lines_and_returns=partial(
             super().save_related, request, form, formsets, change))
+
+
+@admin.register(IntakeEvent)
+class IntakeEventAdmin(ShopScopedAdmin):
+    """Order events and whether their effects (points, category, segments, messages) were
+    applied. A failed one shows its error; "retry" queues it again once the cause (e.g. a
+    broken message template) is fixed. Read-only otherwise."""
+
+    list_display = ("created_at", "shop", "order", "customer", "kind", "status", "attempts",
+                    "processed_at", "short_error")
+    list_filter = ("status", "kind", "shop")
+    list_select_related = ("shop", "order", "customer")
+    search_fields = ("order__number", "customer__external_id")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ("retry_selected",)
+    fields = ("shop", "order", "customer", "kind", "created_at", "status", "attempts",
+              "processed_at", "error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("shops.retry_intakeevent")
+
+    @admin.display(description=gettext_lazy("error"))
+    def short_error(self, event):
+        lines = event.error.strip().splitlines()
+        return lines[-1][:120] if lines else ""
+
+    @admin.action(description=gettext_lazy("Retry failed order events"), permissions=["retry"])
+    def retry_selected(self, request, queryset):
+        ids = list(queryset.filter(status=IntakeStatus.FAILED).values_list("pk", flat=True))
+        count = intake.events_retry(event_ids=ids)
+        self.message_user(request, _("%(n)d failed order events queued again.") % {"n": count})
 
 
 class ApiTokenAddForm(forms.ModelForm):

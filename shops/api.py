@@ -11,7 +11,8 @@ through ``PATCH /orders/{number}``. A return is recorded once per ``reference`` 
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import UTC
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -42,6 +43,7 @@ from .api_schemas import (
 from .models import Customer, Order, OrderLine, Product, Return, Shop
 
 router = Router(tags=["customers and orders"])
+CENT = Decimal("0.01")
 
 #: Every endpoint's error answers, in the OpenAPI schema: 400 a body that is not JSON, 422 a
 #: field of the wrong type, above its documented maximum or otherwise invalid.
@@ -99,7 +101,8 @@ def _order_query(shop: Shop):
     )
 
 
-def order_out(order: Order) -> dict:
+def order_out(order: Order, lines: list[dict] | None = None) -> dict:
+    """The order as the API shows it; `lines` when they are known already (a new order)."""
     return {
         "number": order.number, "customer": order.customer.external_id,
         "placed_at": order.placed_at, "currency": str(order.goods_total.currency),
@@ -107,12 +110,12 @@ def order_out(order: Order) -> dict:
         "shipping_method": order.shipping_method, "shipping_cost": order.shipping_cost.amount,
         "delivery_city": order.delivery_city, "goods_total": order.goods_total.amount,
         "returned_total": order.returned_total.amount, "net_value": order.net_value.amount,
-        "lines": [
+        "lines": lines if lines is not None else [
             {"sku": ln.product.sku, "quantity": ln.quantity, "unit_price": ln.unit_price.amount,
              "discount": ln.discount.amount, "total": ln.total.amount}
             for ln in order.lines.all()
         ],
-        "returns": [return_out(r) for r in order.returns.all()],
+        "returns": [] if lines is not None else [return_out(r) for r in order.returns.all()],
     }
 
 
@@ -180,14 +183,13 @@ def order_post(request, payload: OrderIn):
                            unit_price=ln.unit_price, discount=ln.discount)
         for ln in payload.lines
     ]
-    try:
-        with transaction.atomic():
-            services.order_record(
-                shop=shop, number=payload.number, customer=customer,
-                placed_at=payload.placed_at, lines=lines, status=payload.status,
-                paid_in_full=payload.paid_in_full, shipping_method=payload.shipping_method,
-                shipping_cost=payload.shipping_cost, delivery_city=payload.delivery_city,
-            )
+    try:  # the service's own transaction: BEGIN, the order, its lines, its event, COMMIT
+        order = services.order_record(
+            shop=shop, number=payload.number, customer=customer,
+            placed_at=payload.placed_at, lines=lines, status=payload.status,
+            paid_in_full=payload.paid_in_full, shipping_method=payload.shipping_method,
+            shipping_cost=payload.shipping_cost, delivery_city=payload.delivery_city,
+        )
     except IntegrityError:
         # The same number recorded meanwhile by a concurrent request: judge it as a replay.
         existing = _order_query(shop).filter(number=payload.number).first()
@@ -196,7 +198,22 @@ def order_post(request, payload: OrderIn):
         return _replay(existing, payload)
     except ValidationError as exc:
         raise invalid_from(exc) from exc
-    return Status(201, order_out(_recorded(shop, payload.number)))
+    # Answered from what was just written, as the database keeps it (UTC, cents), without
+    # reading it back.
+    out = order_out(order, lines=[
+        {"sku": ln.product.sku, "quantity": ln.quantity, "unit_price": _cents(ln.unit_price),
+         "discount": _cents(ln.discount),
+         "total": _cents(ln.unit_price * ln.quantity - ln.discount)}
+        for ln in lines
+    ])
+    for name in ("shipping_cost", "goods_total", "returned_total", "net_value"):
+        out[name] = _cents(out[name])
+    out["placed_at"] = order.placed_at.astimezone(UTC)
+    return Status(201, out)
+
+
+def _cents(amount) -> Decimal:
+    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @router.get("/orders/{number}", response={200: OrderOut, **ERRORS}, summary="Read an order")

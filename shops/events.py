@@ -1,11 +1,18 @@
 """Explicit hooks from commerce facts to the apps that react to them.
 
 `shops` imports nothing from the other apps (data flows one way), yet a counted order must
-trigger a recalculation and a notification. The reacting apps register a handler here in
-their AppConfig.ready(); shops services call `customer_figures_changed` inside their
-transaction. Handlers decide themselves what runs now (an outbox row in the same
-transaction) and what runs on commit (a task). This is a plain list of callables, not a
-Django signal: every call site is a visible service call.
+trigger a recalculation and a notification. The reacting apps register handlers here in
+their AppConfig.ready(). This is a plain list of callables, not a Django signal: every call
+site is a visible service call.
+
+Two hooks:
+- `on_figures_changed`: called by `shops.services.customer_upsert` inside its transaction
+  when a customer registers (placement in the default category, the welcome message).
+- `on_intake`: changes to orders are not handled in the order's transaction. The services
+  write an `IntakeEvent` row; the intake drain (shops.intake) later calls these handlers
+  with a batch of events, in order of registration, inside the drain's transaction. A
+  handler works set-based on the whole batch and must be idempotent: the drain may hand it
+  the same event again after a crash, and, when a batch fails, each event on its own.
 """
 
 from collections.abc import Callable
@@ -52,3 +59,20 @@ def on_shop_data(label, check: DataCheck) -> None:
 
 def shop_data_checks() -> list[tuple[str, DataCheck]]:
     return list(_data_checks)
+
+
+IntakeHandler = Callable[[list[FiguresChanged]], None]
+_intake_handlers: list[IntakeHandler] = []
+
+
+def on_intake(handler: IntakeHandler) -> None:
+    if handler not in _intake_handlers:
+        _intake_handlers.append(handler)
+
+
+def intake_apply(batch: list[FiguresChanged]) -> None:
+    """Run every intake handler on `batch` (called by the drain only)."""
+    if not batch:
+        return
+    for handler in list(_intake_handlers):
+        handler(batch)

@@ -375,3 +375,63 @@ class StaffPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.language}"
+
+
+class IntakeKind(models.TextChoices):
+    """What an order change did to its customer's figures (see shops.services)."""
+
+    COUNTED = "counted", _("Order started counting")
+    UNCOUNTED = "uncounted", _("Order stopped counting")
+    VALUE = "value", _("Counted order's value changed")
+
+
+class IntakeStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DONE = "done", _("Applied")
+    FAILED = "failed", _("Failed")
+
+
+class IntakeEvent(models.Model):
+    """A change to an order, written in the order's own transaction, whose effects (points,
+    category, segments, messages) the intake drain applies afterwards (shops.intake)."""
+
+    shop = models.ForeignKey(
+        Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="intake_events"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("change"), max_length=16, choices=IntakeKind.choices)
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=16, choices=IntakeStatus.choices, default=IntakeStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    #: The drain run that claimed the event last (on SQLite the claim is this conditional
+    #: write; on PostgreSQL a row lock taken with SKIP LOCKED).
+    claim = models.CharField(max_length=32, blank=True, editable=False)
+    processed_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        ordering = ["-pk"]
+        indexes = [
+            # The drain's claim: the oldest pending events.
+            models.Index(fields=["id"], condition=Q(status="pending"),
+                         name="intake_event_pending_idx"),
+            models.Index(fields=["shop", "status", "-id"], name="intake_event_shop_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=IntakeStatus.values), name="intake_event_status_valid"
+            ),
+        ]
+        permissions = [("retry_intakeevent", _("Can retry failed order events"))]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.kind}"

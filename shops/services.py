@@ -1,7 +1,9 @@
 """The one entry point for each change to commerce facts.
 
-Every function is atomic, keeps the order's goods/returned totals in step with its lines and
-returns, and reports changes that move a customer's figures through `shops.events`.
+Every function is atomic and keeps the order's goods/returned totals in step with its lines
+and returns. A change that moves a customer's figures writes one `IntakeEvent` (see
+shops.intake); its effects are applied by the intake drain after commit, never here. A
+change locks only the order row it changes (`of=("self",)`), never the shop.
 """
 
 from collections.abc import Callable
@@ -16,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from . import events, validation
-from .models import Customer, Order, OrderLine, Product, Return, Shop
+from . import events, intake, validation
+from .models import Customer, IntakeKind, Order, OrderLine, Product, Return, Shop
 
 
 @dataclass(frozen=True)
@@ -29,21 +31,18 @@ class LineInput:
 
 
 def _report(order: Order, *, was_counted: bool, old_value: Decimal | None) -> None:
+    """Write the intake event of a change that moves the customer's figures, if any. Its
+    effects (points, category, segments, messages) are applied by the drain after commit."""
     now_counted = order.is_counted
     what = None
     if now_counted and not was_counted:
-        what = "counted"
+        what = IntakeKind.COUNTED
     elif was_counted and not now_counted:
-        what = "uncounted"
+        what = IntakeKind.UNCOUNTED
     elif now_counted and old_value is not None and old_value != order.net_value.amount:
-        what = "value"
+        what = IntakeKind.VALUE
     if what:
-        Customer.objects.filter(pk=order.customer_id).update(orders_changed_at=timezone.now())
-        events.figures_changed(
-            events.FiguresChanged(
-                shop_id=order.shop_id, customer_id=order.customer_id, order_id=order.pk, what=what
-            )
-        )
+        intake.record(order, what)
 
 
 @transaction.atomic
@@ -110,7 +109,10 @@ def order_record(
         shipping_cost=_money(shop, shipping_cost), delivery_city=delivery_city,
         goods_total=_money(shop, goods), returned_total=_money(shop, Decimal(0)),
     )
-    order.full_clean(validate_unique=True, validate_constraints=False)
+    # The shop and customer were checked above (no existence query per foreign key); the
+    # number's uniqueness is the database's constraint (callers handle the IntegrityError).
+    order.full_clean(exclude=["shop", "customer"], validate_unique=False,
+                     validate_constraints=False)
     order.save()
     OrderLine.objects.bulk_create(
         OrderLine(
@@ -145,7 +147,7 @@ def return_record(
     *, order: Order, value: Decimal, returned_at: datetime | None = None, reference: str = ""
 ) -> Return:
     """Record a return of goods; the order's value drops retroactively."""
-    order = Order.objects.select_for_update().select_related("shop").get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).select_related("shop").get(pk=order.pk)
     if value <= 0:
         raise ValidationError({"value": _("A returned value must be above zero.")})
     validation.check_returns_within_goods(
@@ -180,7 +182,7 @@ def order_edit(*, order: Order, save_lines_and_returns: Callable[[], None]) -> O
 
 def _totals_refresh(*, order: Order, was_counted: bool, old_value: Decimal | None) -> Order:
     """Recompute goods and returned totals from the order's stored lines and returns."""
-    order = Order.objects.select_for_update().select_related("shop").get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).select_related("shop").get(pk=order.pk)
     goods = Decimal(0)
     for ln in order.lines.all():
         goods += ln.unit_price.amount * ln.quantity - ln.discount.amount

@@ -32,13 +32,15 @@ def category_of(customer):
 
 def test_rule_on_points_earned_in_the_last_30_days(shop):
     active = CategoryFactory(shop=shop, name="Active earner", rank=2)
-    add_rule(active, {"kind": "points_earned", "days": 30, "count": 50})
     earner, short, stale = customer_of(shop), customer_of(shop), customer_of(shop)
     order(earner, "500.00")  # 50 points
     order(short, "490.00")  # 49 points
     old = order(stale, "900.00")  # 90 points, earned 31 days ago
     PointsEntry.objects.filter(order=old).update(
         created_at=timezone.now() - timedelta(days=31))
+    # The rule comes after the orders: the full run, not each order's own recalculation,
+    # is what this test measures.
+    add_rule(active, {"kind": "points_earned", "days": 30, "count": 50})
 
     summary = services.categories_recalculate(shop=shop)
 

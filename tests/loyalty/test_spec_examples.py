@@ -9,7 +9,9 @@ from loyalty.models import CategoryChange
 from shops import services as shop_services
 from tests.factories import CategoryFactory, CustomerFactory, ShopFactory, add_rule, order
 
-pytestmark = pytest.mark.django_db
+# The orders' own effects (the intake drain) stay off: these examples are judged by the
+# full recalculation, not by each order's recalculation.
+pytestmark = [pytest.mark.django_db, pytest.mark.intake_on_commit]
 
 
 def recalculate(shop):

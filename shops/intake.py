@@ -1,0 +1,225 @@
+"""Order intake: the durable event of an order change, and the drain that applies its effects.
+
+The write path (`shops.services`) records the commerce facts and, when an order starts or
+stops counting or a counted order's value changes, one `IntakeEvent` row, in the same
+transaction, and asks for a drain once that transaction commits (`record`). Nothing else
+runs in the order's transaction, so nothing unrelated to the order (a broken message
+template, a recalculation) can fail it or hold its locks.
+
+The drain (`drain`) claims a batch of pending events and hands them to the handlers the
+reacting apps registered with `shops.events.on_intake` (points, category recalculation and
+segments in loyalty; messages in notifications), all in one transaction with the claim:
+- claim: on PostgreSQL `SELECT ... FOR UPDATE SKIP LOCKED` of the oldest pending events, so
+  concurrent drains take disjoint batches and never wait for each other's claims; on SQLite,
+  which has one writer at a time, a conditional UPDATE (`WHERE status = 'pending'`) that a
+  second drain only runs once the first has committed;
+- the claimed events' customers are locked in id order (`FOR NO KEY UPDATE`, which the
+  order writes' foreign-key checks do not wait for) and their `orders_changed_at` stamped,
+  so two drains never work on one customer at once and cannot deadlock with each other;
+- the whole batch is applied in a savepoint; if anything raises, the savepoint is rolled
+  back and each event is applied alone in its own savepoint, so a failing event is marked
+  `failed` with its error and attempt count and the others are applied;
+- the events are marked `done` (or `failed`) in the same transaction as their effects: a
+  crash anywhere before the commit rolls back effects and claim together, and the events
+  are simply pending again. Handlers are idempotent besides (state-based points, unique
+  keys on earned points and on messages), so applying an event twice changes nothing.
+
+Failed events stay failed until staff retry them in the admin (`events_retry`).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import events
+from .models import Customer, IntakeEvent, IntakeStatus, Order
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+#: A drain run stops after this many full batches; beat's sweep takes the rest.
+MAX_BATCHES = 50
+#: Applied events are kept this long (for the admin and the drain lag), then deleted.
+KEEP_DONE_DAYS = 7
+
+
+# --- the write side ------------------------------------------------------------------------
+
+
+def record(order: Order, kind: str) -> IntakeEvent:
+    """Write the event of a change to `order` (inside the caller's transaction) and ask
+    for a drain after commit."""
+    event = IntakeEvent.objects.create(
+        shop_id=order.shop_id, customer_id=order.customer_id, order_id=order.pk, kind=kind
+    )
+    schedule_drain()
+    return event
+
+
+class _Kick:
+    """The after-commit callback of one transaction: drains once."""
+
+    def __init__(self) -> None:
+        self.ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+        from . import tasks
+
+        # With a broker this queues the task for the worker; without one (tasks eager) it
+        # drains here, after the commit. Registered as robust: a failure is logged and
+        # never reaches the request, and beat's sweep retries.
+        tasks.drain_intake.delay()
+
+
+def schedule_drain() -> None:
+    """One drain per committed transaction, however many events it wrote."""
+    conn = transaction.get_connection()
+    if conn.in_atomic_block and any(
+        isinstance(item[1], _Kick) and not item[1].ran for item in conn.run_on_commit
+    ):
+        return
+    transaction.on_commit(_Kick(), robust=True)
+
+
+# --- the drain -----------------------------------------------------------------------------
+
+
+@dataclass
+class DrainSummary:
+    claimed: int = 0
+    applied: int = 0
+    failed: int = 0
+
+    def add(self, other: DrainSummary) -> None:
+        self.claimed += other.claimed
+        self.applied += other.applied
+        self.failed += other.failed
+
+    def as_dict(self) -> dict:
+        return {"claimed": self.claimed, "applied": self.applied, "failed": self.failed}
+
+
+def _claim(batch_size: int) -> list[IntakeEvent]:
+    token = uuid.uuid4().hex
+    pending = IntakeEvent.objects.filter(status=IntakeStatus.PENDING).order_by("pk")
+    if connection.vendor == "postgresql":
+        ids = list(
+            pending.select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return []
+        IntakeEvent.objects.filter(pk__in=ids).update(claim=token, attempts=F("attempts") + 1)
+    else:
+        ids = list(pending.values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return []
+        # The conditional write is the claim: a concurrent drain that read the same ids
+        # writes only once this transaction has committed, and then matches nothing.
+        IntakeEvent.objects.filter(pk__in=ids, status=IntakeStatus.PENDING).update(
+            claim=token, attempts=F("attempts") + 1
+        )
+    return list(
+        IntakeEvent.objects.filter(claim=token, status=IntakeStatus.PENDING).order_by("pk")
+    )
+
+
+def _lock_customers(customer_ids: set[int]) -> None:
+    """Lock the batch's customers in id order and stamp when their orders changed."""
+    ids = sorted(customer_ids)
+    list(
+        Customer.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
+    )
+    Customer.objects.filter(pk__in=ids).update(orders_changed_at=timezone.now())
+
+
+def _as_change(event: IntakeEvent) -> events.FiguresChanged:
+    return events.FiguresChanged(
+        shop_id=event.shop_id, customer_id=event.customer_id, order_id=event.order_id,
+        what=event.kind,
+    )
+
+
+def _error_text(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception(exc))
+    return text[-4000:]
+
+
+def drain_batch(*, batch_size: int = BATCH_SIZE) -> DrainSummary:
+    """Claim and apply one batch of pending events (see the module docstring)."""
+    summary = DrainSummary()
+    with transaction.atomic():
+        claimed = _claim(batch_size)
+        if not claimed:
+            return summary
+        summary.claimed = len(claimed)
+        _lock_customers({e.customer_id for e in claimed})
+        failed: list[tuple[IntakeEvent, BaseException]] = []
+        try:
+            with transaction.atomic():
+                events.intake_apply([_as_change(e) for e in claimed])
+        except Exception:  # find the failing events: each one alone
+            log.warning("intake batch of %d failed; applying one by one", len(claimed),
+                        exc_info=True)
+            for event in claimed:
+                try:
+                    with transaction.atomic():
+                        events.intake_apply([_as_change(event)])
+                except Exception as exc:
+                    log.exception("intake event %s failed", event.pk)
+                    failed.append((event, exc))
+        now = timezone.now()
+        failed_ids = {e.pk for e, _exc in failed}
+        done_ids = [e.pk for e in claimed if e.pk not in failed_ids]
+        IntakeEvent.objects.filter(pk__in=done_ids).update(
+            status=IntakeStatus.DONE, processed_at=now, error=""
+        )
+        for event, exc in failed:
+            IntakeEvent.objects.filter(pk=event.pk).update(
+                status=IntakeStatus.FAILED, processed_at=now, error=_error_text(exc)
+            )
+        summary.applied, summary.failed = len(done_ids), len(failed)
+    return summary
+
+
+def drain(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> DrainSummary:
+    """Apply pending events batch after batch until none is left (or `max_batches`)."""
+    summary = DrainSummary()
+    for _ in range(max_batches):
+        batch = drain_batch(batch_size=batch_size)
+        summary.add(batch)
+        if batch.claimed < batch_size:
+            break
+    return summary
+
+
+def sweep(*, now=None) -> DrainSummary:
+    """Beat's every-minute pass: drain what is left and forget old applied events."""
+    summary = drain()
+    now = now or timezone.now()
+    IntakeEvent.objects.filter(
+        status=IntakeStatus.DONE, processed_at__lt=now - timedelta(days=KEEP_DONE_DAYS)
+    ).delete()
+    return summary
+
+
+@transaction.atomic
+def events_retry(*, event_ids) -> int:
+    """Put failed events back in the queue (admin action); they are drained after commit."""
+    count = IntakeEvent.objects.filter(
+        Q(pk__in=list(event_ids)), status=IntakeStatus.FAILED
+    ).update(status=IntakeStatus.PENDING, claim="")
+    if count:
+        schedule_drain()
+    return count
+
