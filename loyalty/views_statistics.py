@@ -57,12 +57,15 @@ def _initial(request: HttpRequest):
 def statistics_view(request: HttpRequest) -> HttpResponse:
     if not request.user.has_module_perms("loyalty"):
         raise PermissionDenied
-    data = request.GET if "shop" in request.GET else None
-    form = StatisticsForm(data, user=request.user, initial=_initial(request))
-    if data is None:
-        form = StatisticsForm(
-            {k: getattr(v, "pk", v) for k, v in _initial(request).items()}, user=request.user
-        )
+    initial = _initial(request)
+    data = request.GET.copy() if "shop" in request.GET else None
+    if data is None:  # first visit: the first shop, the last 12 weeks
+        data = {k: getattr(v, "pk", v) for k, v in initial.items()}
+    else:  # a link with a shop only (the home page's): the default range
+        for key in ("start", "end"):
+            if not data.get(key):
+                data[key] = initial[key].isoformat()
+    form = StatisticsForm(data, user=request.user)
     tables = []
     if form.is_valid():
         period = statistics.Period(
@@ -77,8 +80,9 @@ def statistics_view(request: HttpRequest) -> HttpResponse:
         tables = statistics.statistics(period)
     query = request.GET.copy()
     query.pop("csv", None)
-    if data is None and form.is_valid():
-        query.update({k: str(v) for k, v in form.data.items()})
+    if form.is_valid():
+        for key, value in form.data.items():
+            query.setdefault(key, str(value))
     context = {
         **_admin_context(request),
         "title": _("Statistics"),

@@ -91,3 +91,18 @@ def bulk_progress(bulk: BulkSend) -> dict[str, int]:
         .annotate(n=Count("pk")).values_list("status", "n")
     )
     return {status: counts.get(status, 0) for status in ("pending", "sending", "sent", "failed")}
+
+
+def messages_waiting(shop_ids) -> dict[int, dict[str, int]]:
+    """Per shop, messages waiting to go (pending or being sent) and failed: one GROUP BY."""
+    from .models import Status
+
+    rows = (
+        Message.objects.filter(shop_id__in=shop_ids)
+        .filter(status__in=(Status.PENDING, Status.SENDING, Status.FAILED))
+        .values("shop_id")
+        .annotate(waiting=Count("id", filter=Q(status__in=(Status.PENDING, Status.SENDING))),
+                  failed=Count("id", filter=Q(status=Status.FAILED)))
+        .order_by()
+    )
+    return {r["shop_id"]: {"waiting": r["waiting"], "failed": r["failed"]} for r in rows}
