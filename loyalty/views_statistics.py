@@ -89,7 +89,8 @@ def statistics_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "tables": [(t, t.chart_data(), f"chart-{t.key}") for t in tables],
         "query": query.urlencode(),
-        "media": form.media,
+        # core.js first: the calendar (DateTimeShortcuts.js) needs it, as on admin forms.
+        "media": forms.Media(js=("admin/js/core.js",)) + form.media,
         "opts": Category._meta,
     }
     return TemplateResponse(request, "admin/loyalty/statistics.html", context)

@@ -167,7 +167,9 @@ def price_cart(request: HttpRequest, *, admin_site) -> HttpResponse:
         "title": _("Price a cart"),
         "form": form,
         "lines_formset": lines,
-        "media": form.media + lines.media + forms.Media(js=SHOP_CHOICES_JS),
+        # core.js first: the calendar (DateTimeShortcuts.js) needs it, as on admin forms.
+        "media": (forms.Media(js=("admin/js/core.js",)) + form.media + lines.media
+                  + forms.Media(js=SHOP_CHOICES_JS)),
         "opts": OrderDiscount._meta,
     })
     return TemplateResponse(request, "admin/pricing/price_cart.html", context)

@@ -48,9 +48,9 @@ def test_home_shows_each_shop_with_counts_moves_runs_and_messages(admin_client):
         ("Gold pl", 3), ("Member pl", 3)]
     assert row["customers"] == 6
     from loyalty.models import CategoryChange
-    ups = CategoryChange.objects.filter(shop=shop, direction=1).count()
-    assert ups >= 3  # three moved up to Gold (and any registrations)
-    assert row["moves"] == {"up": ups, "down": 0}
+    ups = CategoryChange.objects.filter(shop=shop, direction=1, to_category__name="Gold pl")
+    assert ups.count() == 3  # three moved up to Gold; landing in Member is no move
+    assert row["moves"] == {"up": 3, "down": 0}
     assert row["last_run"].status == "finished"
     waiting = Message.objects.filter(shop=shop, status__in=("pending", "sending")).count()
     assert row["messages"] == {"waiting": waiting, "failed": 1}
