@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from shops.scoping import shops_for
 
@@ -30,7 +30,9 @@ MAX_DAYS = 3 * 366
 
 class StatisticsForm(forms.Form):
     shop = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Shop"))
-    start = forms.DateField(label=gettext_lazy("From"), widget=AdminDateWidget)
+    start = forms.DateField(
+        label=pgettext_lazy("start of a date range", "From"), widget=AdminDateWidget
+    )
     end = forms.DateField(label=gettext_lazy("To (included)"), widget=AdminDateWidget)
 
     def __init__(self, *args, user, **kwargs):
