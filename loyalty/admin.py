@@ -4,9 +4,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from modeltranslation.admin import TabbedTranslationAdmin
@@ -397,6 +399,12 @@ class ShopAdmin(shops_admin.ShopAdmin):
             self.message_user(request, _(
                 "Recalculation of %(shop)s started: follow it under Recalculation runs."
             ) % {"shop": shop})
+        # From the home page's button: back to the home page, which shows the run's state.
+        target = request.POST.get("next", "")
+        if target and url_has_allowed_host_and_scheme(
+                target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+            return HttpResponseRedirect(target)
+        return None
 
 
 @admin.register(RecalculationRun)

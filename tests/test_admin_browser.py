@@ -261,3 +261,28 @@ def test_move_and_lock_keeps_the_customer_in_the_category(live_server, browser, 
     history = browser.find_element(By.ID, "category_changes-group").text
     assert ("Automatic movement locked" if language == "en" else "") in history
     screenshot(browser, f"customer-history-{language}")
+
+
+def test_bulk_send_offers_only_the_chosen_shops_categories(live_server, browser, boss):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    shops = two_shops()
+    log_in(browser, live_server, boss)
+    visit(browser, live_server, "/admin/notifications/bulksend/add/")
+    assert script_errors(browser) == []
+
+    def offered():
+        return sorted(o.text for o in Select(browser.find_element(By.ID, "id_category")).options
+                      if o.is_enabled() and o.get_attribute("value"))
+
+    assert offered() == ["Gold · cz", "Gold · pl", "Member · cz", "Member · pl"]
+    Select(browser.find_element(By.ID, "id_shop")).select_by_value(str(shops["pl"].pk))
+    assert offered() == ["Gold · pl", "Member · pl"]
+    Select(browser.find_element(By.ID, "id_category")).select_by_visible_text("Gold · pl")
+    Select(browser.find_element(By.ID, "id_shop")).select_by_value(str(shops["cz"].pk))
+    assert offered() == ["Gold · cz", "Member · cz"]
+    # The category of the shop no longer chosen is not kept.
+    assert Select(browser.find_element(By.ID, "id_category")).first_selected_option.get_attribute(
+        "value") == ""
+    screenshot(browser, "bulk-send")

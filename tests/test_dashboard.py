@@ -92,9 +92,20 @@ def test_home_recalculate_now_button_starts_the_shops_recalculation(admin_client
     shop = shop_with("pl", 2)
     before = RecalculationRun.objects.filter(shop=shop).count()
     response = admin_client.post(reverse("admin:shops_shop_changelist"), {
-        "action": "recalculate_now", "_selected_action": [shop.pk]}, follow=True)
-    assert response.status_code == 200
+        "action": "recalculate_now", "_selected_action": [shop.pk],
+        "next": reverse("admin:index")})
+    assert response.status_code == 302 and response.url == reverse("admin:index")
     assert RecalculationRun.objects.filter(shop=shop).count() == before + 1
+    page = admin_client.get(response.url).content.decode()
+    assert "Recalculation of Shop pl started" in page
+
+
+def test_recalculate_now_never_redirects_outside(admin_client):
+    shop = shop_with("pl", 1)
+    response = admin_client.post(reverse("admin:shops_shop_changelist"), {
+        "action": "recalculate_now", "_selected_action": [shop.pk],
+        "next": "https://evil.example/"})
+    assert response.status_code == 302 and response.url.startswith("/admin/shops/shop/")
 
 
 def test_staff_home_shows_only_their_shops(client):
