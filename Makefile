@@ -24,6 +24,7 @@ messages: $(VENV)/.installed
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
 
 run: install
+	$(PY) manage.py database_create
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py demo
 	@echo "Admin: http://127.0.0.1:8000/admin/  login: admin  password: admin"
@@ -34,9 +35,10 @@ run: install
 	$(CELERY) -A config beat -l warning --schedule var/celerybeat & \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# In parallel: one pytest-xdist worker per core, each with its own test database.
 test: install
 	$(PY) manage.py makemigrations --check --dry-run -v 0
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -2,10 +2,12 @@
 
 DATABASE_URL      default sqlite:///<repo>/var/db.sqlite3; postgres://... for PostgreSQL
 CELERY_BROKER_URL empty: tasks run in-process (eagerly); redis://... for a real worker
+BROKER_VISIBILITY_TIMEOUT seconds before Redis redelivers an unacknowledged task (900)
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE
 EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
 EMAIL_USE_SSL, DEFAULT_FROM_EMAIL   email (console by default)
 SMS_PROVIDER_URL, SMS_PROVIDER_TOKEN                              the SMS provider
+WEBHOOK_ALLOWED_HOSTS  comma-separated hosts webhooks may reach although internal
 """
 
 import os
@@ -54,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A staff user's chosen admin language wins over the browser's (shops/admin_language.py).
+    "shops.admin_language.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -137,8 +141,15 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Must exceed the longest task (a full recalculation of a large shop).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+# Redis redelivers a task that was not acknowledged within the visibility timeout: with
+# acks_late that is how the task of a killed worker runs again. It must exceed the longest
+# task (a full recalculation plus segment refresh of a 1M-customer shop: about 4 minutes,
+# bench/README.md), and bounds how late a killed task is retried. Every acks_late task is
+# idempotent, and one delivered twice while the first still runs is harmless: a
+# recalculation sees its run alive (loyalty.runs), deliveries hold message leases
+# (notifications.delivery). Beat, workers and producers must all use the same value.
+BROKER_VISIBILITY_TIMEOUT = int(os.environ.get("BROKER_VISIBILITY_TIMEOUT", 900))
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
 
 # Storefront API: requests with a larger body are refused (413) before they are read.
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", 1024 * 1024))
@@ -157,6 +168,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Patron <noreply@patro
 # Notifications: the SMS provider's HTTP endpoint and token; delivery retries.
 SMS_PROVIDER_URL = os.environ.get("SMS_PROVIDER_URL", "")
 SMS_PROVIDER_TOKEN = os.environ.get("SMS_PROVIDER_TOKEN", "")
+# Webhooks post to public addresses only (notifications.addresses); these hosts (names or IP
+# literals) are exempt, e.g. a receiver on the same machine or in the same private network.
+WEBHOOK_ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()
+]
 NOTIFICATIONS_HTTP_TIMEOUT = int(os.environ.get("NOTIFICATIONS_HTTP_TIMEOUT", "10"))
 NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "6"))
 

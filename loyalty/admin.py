@@ -9,17 +9,17 @@ from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from modeltranslation.admin import TabbedTranslationAdmin
 
 from shops import admin as shops_admin
 from shops.labels import ShopLabelledChoiceField
-from shops.models import Customer, Shop
+from shops.models import ClientType, Customer, Shop
 from shops.scoping import ShopScoped, ShopScopedAdmin, ShopScopedInline
 
-from . import admin_points, selectors, services, tasks
-from .conditions import label
+from . import admin_points, explain_text, selectors, services, tasks
 from .models import Category, CategoryChange, Condition, RecalculationRun, Rule
 from .validation import condition_errors
 
@@ -84,7 +84,8 @@ class CategoryForm(forms.ModelForm):
         model = Category
         fields = (
             "shop", "name", "description", "rank", "is_default", "visible_to_customer",
-            "program", "discount_percent", "auto_enter", "auto_leave",
+            "program", "discount_percent", "auto_enter", "auto_leave", "sms_welcome",
+            "sms_after_order",
         )
 
     def clean(self):
@@ -217,7 +218,7 @@ class CategoryChangeInline(ShopScopedInline):
     fk_name = "customer"
     extra = 0
     can_delete = False
-    fields = ("changed_at", "from_category", "to_category", "reason", "rule", "figures",
+    fields = ("changed_at", "from_category", "to_category", "reason", "rule", "figures_text",
               "staff_user", "note")
     readonly_fields = fields
     ordering = ("-changed_at", "-id")
@@ -228,8 +229,31 @@ class CategoryChangeInline(ShopScopedInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(
-            "from_category", "to_category", "rule", "staff_user"
+            "shop", "from_category", "to_category", "rule", "staff_user"
         )
+
+    @admin.display(description=gettext_lazy("measured figures"))
+    def figures_text(self, change):
+        if not change.figures:
+            return "—"
+        if getattr(self, "_names", None) is None:  # once per page: the shop's names
+            self._names = explain_names(change.shop)
+        return format_html_join(mark_safe("<br>"), "{}", (
+            (line,) for line in explain_text.figure_sentences(change.figures, self._names)))
+
+
+def explain_names(shop) -> explain_text.Names:
+    """What explanation sentences name besides figures: the currency, and the products and
+    collections the shop's rules refer to (two queries, bounded by the rules)."""
+    conditions = Condition.objects.filter(rule__category__shop=shop)
+    return explain_text.Names(
+        currency=shop.currency,
+        products=dict(conditions.filter(product__isnull=False).values_list(
+            "product_id", "product__name")),
+        collections=dict(conditions.filter(collection__isnull=False).values_list(
+            "collection_id", "collection__name")),
+        client_types={str(k): str(v) for k, v in ClientType.choices},
+    )
 
 
 class MoveForm(forms.Form):
@@ -275,26 +299,23 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
     def explanation(self, customer):
         if customer.pk is None:
             return "—"
+        entries = selectors.customer_explain(customer)
+        names = explain_names(customer.shop)
         rows = []
-        for entry in selectors.customer_explain(customer):
+        for entry in entries:
             category = entry["category"]
             for rule in entry["rules"] or [{"rule": None, "checks": [], "holds": False}]:
                 checks = format_html_join(
-                    "", "<li>{} {}: {} {} {}</li>",
-                    (("✔" if ch.met else "✘", label(ch.condition), ch.measured,
-                      ch.condition.operator == "lt" and "<" or "≥", ch.wanted)
+                    "", '<li class="{}">{} {}</li>',
+                    (("met" if ch.met else "unmet", "✔" if ch.met else "✘",
+                      explain_text.check_sentence(ch, names))
                      for ch in rule["checks"]),
                 ) or _("no rules")
-                gap = [
-                    f"{label(ch.condition)}: {ch.gap}" for ch in rule["checks"]
-                    if not ch.met and ch.gap is not None
-                ]
                 rows.append(format_html(
                     "<tr><td>{}{}</td><td>{}</td><td><ul>{}</ul></td><td>{}</td></tr>",
                     category.name, " ★" if entry["current"] else "",
                     rule["rule"].name if rule["rule"] else "—", checks,
-                    (_("holds") if rule["holds"] else _("missing: %(gap)s") % {
-                        "gap": ", ".join(gap) or "—"}),
+                    _("all conditions met") if rule["holds"] else _("not met"),
                 ))
         header = format_html(
             "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
@@ -410,7 +431,8 @@ class ShopAdmin(shops_admin.ShopAdmin):
 @admin.register(RecalculationRun)
 class RecalculationRunAdmin(ShopScopedAdmin):
     list_display = ("shop", "status", "progress", "moved_up", "moved_down", "unchanged",
-                    "skipped_locked", "started_at", "finished_at", "triggered_by")
+                    "skipped_locked", "started_at", "heartbeat_at", "finished_at",
+                    "triggered_by", "worker", "outcome")
     list_filter = ("shop", "status")
     list_select_related = ("shop", "triggered_by")
 
@@ -419,6 +441,10 @@ class RecalculationRunAdmin(ShopScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=gettext_lazy("error or reason"))
+    def outcome(self, run):
+        return run.error if len(run.error) <= 160 else f"{run.error[:159]}…"
 
     @admin.display(description=gettext_lazy("examined"))
     def progress(self, run):

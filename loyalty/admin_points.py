@@ -92,7 +92,8 @@ class BonusProgramForm(ProgramForm):
 
     class Meta:
         model = BonusProgram
-        fields = ("category", "name")
+        fields = ("category", "name", "boundary")
+        widgets = {"boundary": forms.RadioSelect}
 
 
 class DiscountProgramForm(ProgramForm):
@@ -100,7 +101,8 @@ class DiscountProgramForm(ProgramForm):
 
     class Meta:
         model = DiscountProgram
-        fields = ("category", "name")
+        fields = ("category", "name", "boundary")
+        widgets = {"boundary": forms.RadioSelect}
 
 
 class BonusTierInline(ShopScopedInline):
@@ -119,8 +121,8 @@ class DiscountTierInline(ShopScopedInline):
 
 class ProgramAdmin(ShopScopedAdmin):
     shop_path = "category__shop"
-    list_display = ("name", "category", "shop", "tiers_summary")
-    list_filter = ("category__shop",)
+    list_display = ("name", "category", "shop", "boundary", "tiers_summary")
+    list_filter = ("category__shop", "boundary")
     list_select_related = ("category__shop",)
     search_fields = ("name",)
     autocomplete_fields = ("category",)
@@ -134,7 +136,12 @@ class ProgramAdmin(ShopScopedAdmin):
 
     @admin.display(description=gettext_lazy("tiers"))
     def tiers_summary(self, program):
-        return "; ".join(str(tier) for tier in program.tiers.all()) or "—"
+        """E.g. "≥ 0.00: 2%; > 1000.00: 3%" for a program whose boundary is "above"."""
+        parts = []
+        for tier in program.tiers.all():
+            above = program.boundary == programs.ABOVE and tier.min_lifetime_spend.amount > 0
+            parts.append(f"{'>' if above else '≥'} {tier.min_lifetime_spend}: {tier.percent}%")
+        return "; ".join(parts) or "—"
 
 
 @admin.register(BonusProgram)
@@ -213,6 +220,8 @@ class PointsEntryInline(ShopScopedInline):
 
 class PointsAdjustForm(forms.Form):
     points = forms.IntegerField(
+        # 10**12: more than the largest order can earn (docs/decisions.md, maxima).
+        min_value=-(10**12), max_value=10**12,
         label=gettext_lazy("Points"),
         help_text=gettext_lazy("Positive to add, negative to take away."),
     )

@@ -1,15 +1,23 @@
-"""Demo categories and rules for the demo shops (called by `manage.py demo`)."""
+"""Demo categories and rules for the demo shops (called by `manage.py demo`).
 
+The demo orders are two years of history, so the first placement of every customer is a
+backfill: it is recalculated as of two weeks ago without messages, then as of today with
+them, so the outbox holds what a live shop's last two weeks would have sent (a few hundred
+category messages), not a message to every customer at once.
+"""
+
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
 
 from shops.models import Shop
 
-from . import demo_points, demo_segments, services
+from . import demo_points, demo_segments, selectors, services
 from .models import Category, Condition, Rule
 
 D = Decimal
+BACKFILL_DAYS = 14
 
 # (rank, names en/pl/uk/ru/fr, flags, rules: {rule name: [condition kwargs]})
 LADDERS = {
@@ -81,6 +89,8 @@ def build(*, stdout, scale: float = 1.0, seed: int = 42) -> None:
                     rule, created = Rule.objects.get_or_create(category=category, name=rule_name)
                     if created:
                         Condition.objects.bulk_create(Condition(rule=rule, **c) for c in conditions)
+        backfill = selectors.today(shop) - timedelta(days=BACKFILL_DAYS)
+        services.categories_recalculate(shop=shop, as_of=backfill, announce=False)
         summary = services.categories_recalculate(shop=shop)
         stdout.write(f"loyalty {code}: {len(ladder)} categories; recalculation {summary.as_dict()}")
     demo_points.build(stdout=stdout, scale=scale, seed=seed)

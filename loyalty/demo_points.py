@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from djmoney.money import Money
 
+from shops.bulk import rows_insert
 from shops.counting import COUNTED_ORDER
 from shops.models import Order, Return, Shop
 
@@ -98,10 +99,12 @@ def _pl_discount_program(shop: Shop) -> None:
 def _ua_history(shop: Shop, rng: random.Random) -> int:
     if PointsEntry.objects.filter(shop=shop).exists():
         return 0
+    by_category = _tiers_by_category(shop)
     tiers = {
-        category_id: [programs.Tier(start, percent) for start, percent in rows]
-        for category_id, rows in _tiers_by_category(shop).items()
+        category_id: [programs.Tier(start, percent) for start, percent, _ in rows]
+        for category_id, rows in by_category.items()
     }
+    boundaries = {category_id: rows[0][2] for category_id, rows in by_category.items()}
     last_return = dict(
         Return.objects.filter(order__shop=shop).order_by("order_id", "pk")
         .values_list("order_id", "pk")
@@ -112,52 +115,55 @@ def _ua_history(shop: Shop, rng: random.Random) -> int:
         .values_list("pk", "customer_id", "customer__category_id", "placed_at", "goods_total",
                      "returned_total")
     )
-    entries: list[PointsEntry] = []
+    entries: list[dict] = []
     balances: dict[int, int] = {}
     lifetime: dict[int, Decimal] = {}
     for pk, customer_id, category_id, placed_at, goods, returned in orders.iterator():
         before = lifetime.get(customer_id, D(0))
         lifetime[customer_id] = before + goods - returned
-        percent = programs.tier_percent(tiers.get(category_id, ()), before)
+        percent = programs.tier_percent(
+            tiers.get(category_id, ()), before, boundaries.get(category_id, programs.INCLUSIVE)
+        )
         if percent is None:
             continue
         held = balances.get(customer_id, 0)
         if held >= 100 and rng.random() < 0.2:  # redeemed at checkout
             spent = rng.randint(50, held)
-            entries.append(PointsEntry(shop=shop, customer_id=customer_id, order_id=pk,
-                                       kind=PointsKind.SPENT, points=-spent, created_at=placed_at))
+            entries.append(dict(shop_id=shop.pk, customer_id=customer_id, order_id=pk,
+                                kind=PointsKind.SPENT, points=-spent, created_at=placed_at))
             held -= spent
         earned = programs.percent_points(goods, percent)
-        entries.append(PointsEntry(shop=shop, customer_id=customer_id, order_id=pk,
-                                   kind=PointsKind.EARNED, points=earned, percent=percent,
-                                   created_at=placed_at + timedelta(hours=1)))
+        entries.append(dict(shop_id=shop.pk, customer_id=customer_id, order_id=pk,
+                            kind=PointsKind.EARNED, points=earned, percent=percent,
+                            created_at=placed_at + timedelta(hours=1)))
         kept = programs.percent_points(goods - returned, percent)
         if kept < earned:
-            entries.append(PointsEntry(
-                shop=shop, customer_id=customer_id, order_id=pk, return_record_id=last_return[pk],
+            entries.append(dict(
+                shop_id=shop.pk, customer_id=customer_id, order_id=pk,
+                return_record_id=last_return[pk],
                 kind=PointsKind.REVERSED, points=kept - earned,
                 created_at=placed_at + timedelta(days=10),
             ))
         balances[customer_id] = held + kept
     staff = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
     for customer_id in sorted(balances)[::25]:  # every 25th customer: a goodwill gesture
-        entries.append(PointsEntry(shop=shop, customer_id=customer_id, kind=PointsKind.ADJUSTED,
-                                   points=100, staff_user=staff,
-                                   reason="Goodwill: apology for a late delivery"))
+        entries.append(dict(shop_id=shop.pk, customer_id=customer_id, kind=PointsKind.ADJUSTED,
+                            points=100, staff_user_id=staff.pk if staff else None,
+                            reason="Goodwill: apology for a late delivery"))
         balances[customer_id] += 100
-    PointsEntry.objects.bulk_create(entries, batch_size=2000)
-    PointsAccount.objects.bulk_create(
-        [PointsAccount(customer_id=c, shop=shop, balance=b) for c, b in balances.items()],
-        batch_size=2000,
-    )
+    rows_insert(PointsEntry, entries)
+    rows_insert(PointsAccount, (
+        {"customer_id": c, "shop_id": shop.pk, "balance": b} for c, b in balances.items()
+    ))
     return len(entries)
 
 
-def _tiers_by_category(shop: Shop) -> dict[int, list[tuple[Decimal, Decimal]]]:
-    result: dict[int, list[tuple[Decimal, Decimal]]] = {}
+def _tiers_by_category(shop: Shop) -> dict[int, list[tuple[Decimal, Decimal, str]]]:
+    """Bonus tiers per category: (start, percent, the program's boundary)."""
+    result: dict[int, list[tuple[Decimal, Decimal, str]]] = {}
     rows = BonusTier.objects.filter(
         program__category__shop=shop, program__category__program=Program.BONUS
-    ).values_list("program__category_id", "min_lifetime_spend", "percent")
-    for category_id, start, percent in rows:
-        result.setdefault(category_id, []).append((start, percent))
+    ).values_list("program__category_id", "min_lifetime_spend", "percent", "program__boundary")
+    for category_id, start, percent, boundary in rows:
+        result.setdefault(category_id, []).append((start, percent, boundary))
     return result

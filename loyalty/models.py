@@ -17,7 +17,9 @@ class Program(models.TextChoices):
 
 
 class Category(models.Model):
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="categories")
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="categories"
+    )
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     rank = models.PositiveIntegerField(
@@ -43,6 +45,18 @@ class Category(models.Model):
     )
     auto_leave = models.BooleanField(
         _("customers may be moved out automatically"), default=True
+    )
+    # SMS switches per customer group (Skyservice): honoured for the category the customer
+    # is in at the event; the shop's SMS channel setting stays the master switch.
+    sms_welcome = models.BooleanField(
+        _("send a welcome SMS after registration"), default=False,
+        help_text=_("For customers who land in this category when they register; only when "
+                    "the shop's SMS channel is on."),
+    )
+    sms_after_order = models.BooleanField(
+        _("send an SMS after an order"), default=False,
+        help_text=_("For customers in this category when their order is completed and paid; "
+                    "only when the shop's SMS channel is on."),
     )
 
     class Meta:
@@ -74,7 +88,8 @@ class Rule(models.Model):
     OR-ed. A rule belongs to exactly one category or one segment: one condition language."""
 
     category = models.ForeignKey(
-        Category, on_delete=models.CASCADE, related_name="rules", null=True, blank=True
+        Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="rules",
+        null=True, blank=True,
     )
     segment = models.ForeignKey(
         "loyalty.Segment", verbose_name=_("segment"), on_delete=models.CASCADE,
@@ -184,9 +199,12 @@ class ChangeReason(models.TextChoices):
 class CategoryChange(models.Model):
     """History: one row per change of a customer's category or lock."""
 
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="+"
+    )
     customer = models.ForeignKey(
-        "shops.Customer", on_delete=models.CASCADE, related_name="category_changes"
+        "shops.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
+        related_name="category_changes",
     )
     from_category = models.ForeignKey(
         Category, verbose_name=_("from"), on_delete=models.SET_NULL, null=True, related_name="+"
@@ -220,23 +238,28 @@ class CategoryChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id}: {self.from_category_id} → {self.to_category_id}"
+        return f"{self.from_category or '—'} → {self.to_category or '—'}"
 
 
 class RunStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     FINISHED = "finished", _("Finished")
     FAILED = "failed", _("Failed")
+    #: Refused because another run of the shop was alive; the reason is in `error`.
+    SKIPPED = "skipped", _("Skipped")
 
 
 class RecalculationRun(models.Model):
     """A full recalculation of one shop: its progress, its summary, and its lock.
 
     At most one run per shop may be *running* (a partial unique constraint): that row is
-    the database lock that stops two runs for the same shop from both writing.
+    the database lock that stops two runs for the same shop from both writing. How a dead
+    run is told from a live one, and skipped runs: loyalty.runs.
     """
 
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="+"
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING
     )
@@ -246,8 +269,8 @@ class RecalculationRun(models.Model):
     heartbeat_at = models.DateTimeField(_("last progress"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        settings.AUTH_USER_MODEL, verbose_name=_("triggered by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
     )
     total = models.PositiveIntegerField(_("customers"), default=0)
     examined = models.PositiveIntegerField(_("examined"), default=0)
@@ -255,7 +278,9 @@ class RecalculationRun(models.Model):
     moved_down = models.PositiveIntegerField(_("moved down"), default=0)
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     skipped_locked = models.PositiveIntegerField(_("skipped (locked)"), default=0)
-    error = models.TextField(_("error"), blank=True)
+    error = models.TextField(_("error or reason"), blank=True)
+    #: host:pid of the process executing the run; empty while it waits for a worker.
+    worker = models.CharField(_("running in"), max_length=200, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("recalculation run")
@@ -284,7 +309,9 @@ class Segment(models.Model):
     """A dynamic, overlapping set of a shop's customers: those for whom one of its rules
     holds. Membership is computed by loyalty.segments and stored in SegmentMember."""
 
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="segments")
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="segments"
+    )
     code = models.SlugField(_("code"), max_length=64)
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
@@ -357,4 +384,5 @@ from .models_points import (  # noqa: E402, F401
     PointsEntry,
     PointsKind,
     PointsPolicy,
+    TierBoundary,
 )

@@ -19,6 +19,8 @@ from djmoney.models.validators import MinMoneyValidator
 
 from shops.models import MONEY
 
+from . import programs
+
 PERCENT = {"max_digits": 5, "decimal_places": 2}
 PERCENT_VALIDATORS = [MinValueValidator(0), MaxValueValidator(100)]
 NOT_NEGATIVE = [MinMoneyValidator(0)]
@@ -30,6 +32,27 @@ def _percent_range(field: str, name: str) -> models.CheckConstraint:
     )
 
 
+class TierBoundary(models.TextChoices):
+    """Where a tier's start belongs (loyalty.programs.reaches)."""
+
+    INCLUSIVE = programs.INCLUSIVE, _("From X inclusive (X itself reaches the tier)")
+    ABOVE = programs.ABOVE, _("Above X (X itself stays in the tier below)")
+
+
+def _boundary_field():
+    return models.CharField(
+        _("tier boundary"), max_length=16, choices=TierBoundary.choices,
+        default=TierBoundary.INCLUSIVE,
+        help_text=_("Whether a lifetime spend exactly at a tier's start reaches that tier. "
+                    "“2% up to 1000, 3% above 1000” is “above”. A tier starting at 0 "
+                    "applies from 0 either way."),
+    )
+
+
+def _boundary_constraint(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Q(boundary__in=TierBoundary.values), name=name)
+
+
 class BonusProgram(models.Model):
     """Points accrued on each counted order: a % by the customer's lifetime spend before it."""
 
@@ -39,11 +62,13 @@ class BonusProgram(models.Model):
         help_text=_("A category whose program is “bonus points”."),
     )
     name = models.CharField(_("name"), max_length=200)
+    boundary = _boundary_field()
 
     class Meta:
         verbose_name = _("bonus program")
         verbose_name_plural = _("bonus programs")
         ordering = ["category"]
+        constraints = [_boundary_constraint("bonus_program_boundary_valid")]
 
     def __str__(self) -> str:
         return self.name
@@ -64,7 +89,8 @@ class BonusTier(models.Model):
     program = models.ForeignKey(BonusProgram, on_delete=models.CASCADE, related_name="tiers")
     min_lifetime_spend = MoneyField(
         _("from lifetime spend"), **MONEY, validators=NOT_NEGATIVE,
-        help_text=_("Counted orders before this one, net of returns (≥)."),
+        help_text=_("Counted orders before this one, net of returns (≥, or > when the "
+                    "program’s boundary is “above”)."),
     )
     percent = models.DecimalField(
         _("points %"), **PERCENT, validators=PERCENT_VALIDATORS,
@@ -91,11 +117,13 @@ class DiscountProgram(models.Model):
                     "discount % applies."),
     )
     name = models.CharField(_("name"), max_length=200)
+    boundary = _boundary_field()
 
     class Meta:
         verbose_name = _("discount program")
         verbose_name_plural = _("discount programs")
         ordering = ["category"]
+        constraints = [_boundary_constraint("discount_program_boundary_valid")]
 
     def __str__(self) -> str:
         return self.name
@@ -105,7 +133,8 @@ class DiscountTier(models.Model):
     program = models.ForeignKey(DiscountProgram, on_delete=models.CASCADE, related_name="tiers")
     min_lifetime_spend = MoneyField(
         _("from lifetime spend"), **MONEY, validators=NOT_NEGATIVE,
-        help_text=_("Counted orders, net of returns (≥)."),
+        help_text=_("Counted orders, net of returns (≥, or > when the program’s boundary "
+                    "is “above”)."),
     )
     percent = models.DecimalField(_("discount %"), **PERCENT, validators=PERCENT_VALIDATORS)
 
@@ -173,13 +202,16 @@ class PointsEntry(models.Model):
     the order (earned, corrected, reversed, spent), the return (reversed by a return), or
     the staff user with a reason (adjusted)."""
 
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="+"
+    )
     customer = models.ForeignKey(
         "shops.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
         related_name="points_entries",
     )
     kind = models.CharField(_("kind"), max_length=16, choices=PointsKind.choices)
-    points = models.IntegerField(_("points"))
+    #: 64-bit: an order of the largest documented size earns over 2**31 points.
+    points = models.BigIntegerField(_("points"))
     created_at = models.DateTimeField(_("when"), default=timezone.now)
     order = models.ForeignKey(
         "shops.Order", verbose_name=_("order"), on_delete=models.PROTECT, null=True,
@@ -242,8 +274,10 @@ class PointsAccount(models.Model):
         "shops.Customer", on_delete=models.CASCADE, primary_key=True,
         related_name="points_account",
     )
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
-    balance = models.IntegerField(_("points balance"), default=0)
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="+"
+    )
+    balance = models.BigIntegerField(_("points balance"), default=0)
 
     class Meta:
         verbose_name = _("points account")
@@ -262,7 +296,7 @@ class OrderPointsTerms(models.Model):
         "shops.Order", on_delete=models.CASCADE, primary_key=True,
         related_name="points_terms",
     )
-    granted_points = models.PositiveIntegerField(_("points granted by discounts"), default=0)
+    granted_points = models.PositiveBigIntegerField(_("points granted by discounts"), default=0)
     earns_percent = models.BooleanField(_("earns the bonus %"), default=True)
 
     class Meta:

@@ -105,16 +105,16 @@ def lifetime_spend_before(order: Order) -> Decimal:
     return Decimal(0) if total is None else Decimal(total).quantize(CENT)
 
 
-def bonus_tiers(category_id: int | None) -> list[programs.Tier]:
-    """The tiers of the category's bonus program (none unless the category runs one)."""
+def bonus_tiers(category_id: int | None) -> tuple[list[programs.Tier], str]:
+    """The tiers of the category's bonus program (none unless the category runs one), with
+    the program's tier boundary."""
     if category_id is None:
-        return []
-    return [
-        programs.Tier(start, percent)
-        for start, percent in BonusTier.objects.filter(
-            program__category_id=category_id, program__category__program=Program.BONUS
-        ).values_list("min_lifetime_spend", "percent")
-    ]
+        return [], programs.INCLUSIVE
+    rows = BonusTier.objects.filter(
+        program__category_id=category_id, program__category__program=Program.BONUS
+    ).values_list("min_lifetime_spend", "percent", "program__boundary")
+    tiers = [programs.Tier(start, percent) for start, percent, _ in rows]
+    return tiers, (rows[0][2] if rows else programs.INCLUSIVE)
 
 
 # --- the one writer ----------------------------------------------------------------------------
@@ -172,11 +172,12 @@ def _terms(order_id: int) -> tuple[int, bool]:
 def _earn(order: Order) -> list[PointsEntry]:
     category_id = Customer.objects.filter(pk=order.customer_id).values_list(
         "category_id", flat=True).get()
-    tiers = bonus_tiers(category_id)
+    tiers, boundary = bonus_tiers(category_id)
     granted, earns_percent = _terms(order.pk)
     if not tiers and not granted:
         return []  # no bonus program and nothing granted: nothing to record
-    percent = programs.tier_percent(tiers, lifetime_spend_before(order)) if tiers else None
+    percent = (programs.tier_percent(tiers, lifetime_spend_before(order), boundary)
+               if tiers else None)
     if percent is None and not granted:
         return []
     points = programs.order_points(

@@ -2,9 +2,12 @@
 
 Contract
 - A program's tiers are (from lifetime spend, percent); the tier that applies is the one with
-  the highest start `<=` the lifetime spend (`>=`, as every threshold in Patron). No tier
-  reached: None (a bonus program then gives no %, a discount program leaves the category's
-  own percent).
+  the highest start reached by the lifetime spend. Each program (tier ladder) says where a
+  boundary belongs: ``inclusive`` ("from X", the default: a start is reached at `>=`, as
+  every threshold in Patron) or ``above`` ("above X": reached only at `>`, so "2% up to
+  1000, 3% above 1000" leaves exactly 1000 at 2%). A tier starting at 0 is reached by every
+  spend under both: it is where each customer starts. No tier reached: None (a bonus
+  program then gives no %, a discount program leaves the category's own percent).
 - Points are whole numbers. An order earns `floor(value × percent / 100)` plus the points
   granted by its discounts (threshold tier). After returns an order keeps
   `floor(net value × percent / 100)` at the percent it earned at, plus the granted points
@@ -31,15 +34,28 @@ HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 
 
+#: Where a tier's start belongs (``BonusProgram.boundary``, ``DiscountProgram.boundary``).
+INCLUSIVE, ABOVE = "inclusive", "above"
+
+
 @dataclass(frozen=True, slots=True)
 class Tier:
     min_lifetime_spend: Decimal
     percent: Decimal
 
 
-def tier_percent(tiers: Iterable[Tier], lifetime_spend: Decimal) -> Decimal | None:
+def reaches(lifetime_spend: Decimal, start: Decimal, boundary: str = INCLUSIVE) -> bool:
+    """Whether `lifetime_spend` reaches a tier starting at `start` (see the contract)."""
+    if boundary == ABOVE and start > 0:
+        return lifetime_spend > start
+    return lifetime_spend >= start
+
+
+def tier_percent(
+    tiers: Iterable[Tier], lifetime_spend: Decimal, boundary: str = INCLUSIVE
+) -> Decimal | None:
     """The percent of the highest tier reached by `lifetime_spend`, or None."""
-    reached = [t for t in tiers if lifetime_spend >= t.min_lifetime_spend]
+    reached = [t for t in tiers if reaches(lifetime_spend, t.min_lifetime_spend, boundary)]
     if not reached:
         return None
     return max(reached, key=lambda t: t.min_lifetime_spend).percent

@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shops.models import Customer, Shop
 
-from . import events, selectors
+from . import events, runs, selectors
 from . import figures as figures_db
 from .conditions import needs_of
 from .decide import DOWN, UP, Decision, Ladder, decide
@@ -28,12 +28,8 @@ from .models import Category, CategoryChange, ChangeReason, RecalculationRun, Ru
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
-#: A running run that has shown no progress for this long is taken as dead.
-STALE_AFTER = timedelta(minutes=30)
-
-
-class RecalculationBusy(Exception):
-    """Another recalculation of the same shop is running."""
+STALE_AFTER = runs.STALE_AFTER
+RecalculationBusy = runs.RecalculationBusy
 
 
 @dataclass
@@ -65,14 +61,14 @@ def _reason(decision: Decision) -> str:
     return ChangeReason.RULE if decision.rule is not None else ChangeReason.FALLBACK
 
 
-def _apply(shop: Shop, decisions: list[Decision], *, when) -> list[Decision]:
+def _apply(shop: Shop, decisions: list[Decision], *, when, announce: bool = True) -> list[Decision]:
     """Write the moves among `decisions`. A customer changed meanwhile (by staff, a lock,
     or another run) is left alone: the write is conditional on the category and lock read."""
     moves = [d for d in decisions if d.moves]
     if not moves:
         return []
     if connection.vendor == "postgresql":
-        return _apply_postgresql(shop, moves, when=when)
+        return _apply_postgresql(shop, moves, when=when, announce=announce)
     state = dict(
         (pk, (category_id, locked))
         for pk, category_id, locked in Customer.objects.select_for_update()
@@ -93,7 +89,8 @@ def _apply(shop: Shop, decisions: list[Decision], *, when) -> list[Decision]:
         )
         for d in applied
     )
-    _announce(shop.pk, [c.pk for c in changes])
+    if announce:
+        _announce(shop.pk, [c.pk for c in changes])
     return applied
 
 
@@ -123,7 +120,9 @@ RETURNING customer_id, id
 """
 
 
-def _apply_postgresql(shop: Shop, moves: list[Decision], *, when) -> list[Decision]:
+def _apply_postgresql(
+    shop: Shop, moves: list[Decision], *, when, announce: bool
+) -> list[Decision]:
     """Lock, re-check, update and write history in one statement (the UPDATE re-evaluates
     its WHERE on rows another transaction changed while it waited for their lock)."""
     sql = _APPLY_SQL.format(
@@ -142,35 +141,16 @@ def _apply_postgresql(shop: Shop, moves: list[Decision], *, when) -> list[Decisi
         })
         rows = cursor.fetchall()
     applied = {customer_id for customer_id, _change_id in rows}
-    _announce(shop.pk, [change_id for _customer_id, change_id in rows])
+    if announce:
+        _announce(shop.pk, [change_id for _customer_id, change_id in rows])
     return [d for d in moves if d.customer_id in applied]
 
 
-def _start_run(shop: Shop, *, as_of: date, triggered_by, run_id: int | None) -> RecalculationRun:
-    total = Customer.objects.filter(shop=shop).count()
-    now = timezone.now()
-    if run_id is not None:
-        run = RecalculationRun.objects.get(pk=run_id, shop=shop, status=RunStatus.RUNNING)
-        RecalculationRun.objects.filter(pk=run.pk).update(total=total, heartbeat_at=now)
-        run.total = total
-        return run
-    RecalculationRun.objects.filter(
-        shop=shop, status=RunStatus.RUNNING, dry_run=False, heartbeat_at__lt=now - STALE_AFTER
-    ).update(status=RunStatus.FAILED, error=_("No progress for 30 minutes: taken as dead."))
-    try:
-        with transaction.atomic():
-            return RecalculationRun.objects.create(
-                shop=shop, as_of=as_of, triggered_by=triggered_by, total=total
-            )
-    except IntegrityError as exc:
-        raise RecalculationBusy(
-            _("A recalculation of %(shop)s is already running.") % {"shop": shop}
-        ) from exc
-
-
 def run_request(*, shop: Shop, triggered_by=None) -> RecalculationRun:
-    """Create the running row up front (so the admin shows it at once); a task runs it."""
-    return _start_run(shop, as_of=selectors.today(shop), triggered_by=triggered_by, run_id=None)
+    """Create the running row up front (so the admin shows it at once); a task runs it.
+    Raises RecalculationBusy (after recording a skipped row) while a live run holds the shop."""
+    return runs.claim(shop=shop, as_of=selectors.today(shop), triggered_by=triggered_by,
+                      queue=True)
 
 
 def categories_recalculate(
@@ -184,6 +164,7 @@ def categories_recalculate(
     triggered_by=None,
     run_id: int | None = None,
     prefilter: bool = True,
+    announce: bool = True,
 ) -> Summary:
     """Recalculate every customer of a shop, in keyset batches, each batch atomic.
 
@@ -193,20 +174,36 @@ def categories_recalculate(
     compiled to SQL); customers whose orders changed since the snapshot are read afresh,
     and decide() judges each. A dry run (optionally with a `ladder` of
     edited, unsaved rules) writes nothing and keeps a sample of the moves. A real run holds
-    the shop's RecalculationRun lock.
+    the shop's RecalculationRun lock (loyalty.runs: a dead run is recognised in seconds on
+    PostgreSQL, 2 minutes without heartbeat elsewhere); a refused run is recorded as skipped.
+    With `announce` off the moves are written to the history without telling anyone (no
+    messages): for a backfill of past data.
     """
     as_of = as_of or selectors.today(shop)
     ladder = ladder or selectors.ladder(shop)
     needs = needs_of(ladder.categories)
-    run = None if dry_run else _start_run(
-        shop, as_of=as_of, triggered_by=triggered_by, run_id=run_id
+    run = None if dry_run else runs.claim(
+        shop=shop, as_of=as_of, triggered_by=triggered_by, run_id=run_id
     )
+    try:
+        return _recalculate(shop, run, as_of=as_of, dry_run=dry_run, ladder=ladder,
+                            needs=needs, batch_size=batch_size, sample_size=sample_size,
+                            prefilter=prefilter, announce=announce)
+    finally:
+        if run is not None:
+            runs.unlock(shop)
+
+
+def _recalculate(shop, run, *, as_of, dry_run, ladder, needs, batch_size, sample_size,
+                 prefilter, announce) -> Summary:
     summary = Summary()
     after = 0
     try:
         with figures_db.Snapshot(
             shop, needs, as_of, ladder if prefilter else None
         ) as snapshot:
+            if run is not None:
+                runs.heartbeat(run)  # the snapshot may take a while on a large shop
             while (batch := figures_db.next_batch(shop, after, batch_size)) is not None:
                 last, examined, locked = batch
                 with transaction.atomic():
@@ -225,12 +222,10 @@ def categories_recalculate(
                         room = sample_size - len(summary.sample)
                         summary.sample.extend(moved[:max(room, 0)])
                     else:
-                        moved = _apply(shop, decisions, when=timezone.now())
+                        moved = _apply(shop, decisions, when=timezone.now(), announce=announce)
                     summary.count(examined=examined, locked=locked, moved=moved)
                     if run is not None:
-                        RecalculationRun.objects.filter(pk=run.pk).update(
-                            heartbeat_at=timezone.now(), **summary.as_dict()
-                        )
+                        runs.heartbeat(run, **summary.as_dict())
                 after = last
     except Exception as exc:
         if run is not None:

@@ -10,11 +10,14 @@ from .models import PointsPolicy
 
 @shared_task(acks_late=True)
 def recalculate_shop(shop_id: int, run_id: int | None = None) -> dict:
+    """Redelivered after a worker died (acks_late, the broker's visibility timeout): the run
+    is taken over when its executor is dead, left alone while it is alive."""
     shop = Shop.objects.get(pk=shop_id)
     try:
         summary = services.categories_recalculate(shop=shop, run_id=run_id)
     except services.RecalculationBusy as exc:
-        return {"skipped": str(exc)}
+        # Recorded as a skipped run with the reason (visible in the admin), not just here.
+        return {"skipped": str(exc), "run": exc.run.pk if exc.run else None}
     refreshed = segments.segments_refresh(shop=shop)
     return {**summary.as_dict(), "segments": refreshed.as_dict()}
 

@@ -21,8 +21,9 @@ from shops.labels import ShopLabelledChoiceField
 from shops.models import Customer
 from shops.scoping import ShopScopedAdmin, ShopScopedInline, scope, shops_for
 
-from . import rendering, selectors, services
+from . import addresses, rendering, selectors, services, sms
 from .models import (
+    DEFAULT_SMS_PRICES,
     BulkSend,
     BulkSendStatus,
     Channel,
@@ -37,15 +38,37 @@ PREVIEW, CONFIRM = "_preview", "_confirm"
 
 
 def check_template_fields(form: forms.ModelForm, *names: str) -> None:
-    """Template syntax errors as errors of the field (every language) they are in."""
+    """Why a text would not render in the sandbox (syntax, a tag, filter or variable it may
+    not use, its length), as errors of the field (every language) it is in."""
     for name in names:
         for field in get_translation_fields(name):
-            error = rendering.check_syntax(form.cleaned_data.get(field) or "")
+            error = rendering.check_text(form.cleaned_data.get(field) or "")
             if error and field in form.fields:
                 form.add_error(field, _("Template error: %(error)s") % {"error": error})
 
 
-class MessageTemplateForm(forms.ModelForm):
+BODY_HELP = gettext_lazy(
+    "Variables: {{ customer_name }}, {{ shop_name }}, {{ old_category }} (category "
+    "messages), {{ new_category }}, {{ points_earned }} and {{ order_number }} (order "
+    "completed), {{ balance }}. Tags: {% if %}…{% elif %}…{% else %}…{% endif %}, "
+    "{% firstof %}, {% comment %}. Filters: default, upper, lower, title, capfirst, "
+    "pluralize, yesno, truncatechars, truncatewords. Nothing else (no include, load "
+    "or loops); at most 10,000 characters."
+)
+
+
+class TextHelpMixin:
+    """The body's help text on every language's field (Meta.help_texts names the untranslated
+    field only, which the admin does not show)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in get_translation_fields("body"):
+            if field in self.fields:
+                self.fields[field].help_text = BODY_HELP
+
+
+class MessageTemplateForm(TextHelpMixin, forms.ModelForm):
     preview_customer = forms.ModelChoiceField(
         queryset=Customer.objects.all(), required=False,
         label=gettext_lazy("Preview for customer"),
@@ -59,11 +82,7 @@ class MessageTemplateForm(forms.ModelForm):
     class Meta:
         model = MessageTemplate
         fields = ("shop", "event", "channel", "enabled", "subject", "body")
-        help_texts = {"body": gettext_lazy(
-            "Django template syntax. Variables: {{ customer_name }}, {{ shop_name }}, "
-            "{{ old_category }}, {{ new_category }}, {{ points_earned }}, {{ balance }}, "
-            "{{ order_number }}."
-        )}
+        help_texts = {"body": BODY_HELP}
 
     def clean(self):
         data = super().clean()
@@ -93,6 +112,9 @@ class MessageTemplateAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
             queryset = queryset | MessageTemplate.objects.filter(shop__isnull=True)
         return queryset
 
+    def save_model(self, request, obj, form, change):
+        services.template_save(template=obj, staff_user=request.user)
+
     @admin.display(description=gettext_lazy("shop"), ordering="shop")
     def shop_or_default(self, template):
         return template.shop or _("Default (every shop)")
@@ -121,6 +143,8 @@ class MessageTemplateAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
                 form.add_error("preview_customer", _("Choose a customer to preview for."))
             else:
                 preview = services.preview(template=form.instance, customer=customer)
+                if preview.error:
+                    form.add_error(None, preview.error)
         admin_form = helpers.AdminForm(
             form, list(self.get_fieldsets(request, obj)), {},
             self.get_readonly_fields(request, obj), model_admin=self,
@@ -188,14 +212,27 @@ class ChannelSettingsForm(forms.ModelForm):
 
     class Meta:
         model = ChannelSettings
-        fields = ("shop", "email_enabled", "sms_enabled", "sms_sender", "sms_price",
-                  "webhook_url", "webhook_secret")
+        fields = ("shop", "email_enabled", "sms_enabled", "sms_sender", "sms_billing",
+                  "sms_billing_characters", "sms_price", "webhook_url", "webhook_secret")
+        widgets = {"sms_billing": forms.RadioSelect}
+
+    def clean_webhook_url(self):
+        url = self.cleaned_data.get("webhook_url")
+        if url:
+            try:
+                addresses.check_url(url)
+            except addresses.UnsafeURL as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return url
 
     def clean(self):
         data = super().clean()
-        price = data.get("sms_price")
+        price, shop = data.get("sms_price"), data.get("shop")
         if price is not None and price < 0:
             self.add_error("sms_price", _("A price cannot be negative."))
+        elif (price is None and data.get("sms_enabled") and shop is not None
+              and shop.currency not in DEFAULT_SMS_PRICES):
+            self.add_error("sms_price", services.sms_price_missing(shop.currency))
         if data.get("webhook_url") and not data.get("webhook_secret"):
             self.add_error("webhook_secret", _("A webhook needs a secret to sign its posts."))
         return data
@@ -204,11 +241,25 @@ class ChannelSettingsForm(forms.ModelForm):
 @admin.register(ChannelSettings)
 class ChannelSettingsAdmin(ShopScopedAdmin):
     form = ChannelSettingsForm
-    list_display = ("shop", "email_enabled", "sms_enabled", "sms_price", "webhook_url")
+    list_display = ("shop", "email_enabled", "sms_enabled", "sms_billing", "sms_price",
+                    "webhook_url")
     list_select_related = ("shop",)
 
 
-class BulkSendForm(forms.ModelForm):
+def tariff_text(tariff, currency: str) -> str:
+    """The billing rule in the merchant's words, e.g. "1.01 UAH per 70 characters"."""
+    if tariff is None:
+        return _("No SMS price set")
+    exact = tariff.price.normalize()
+    price = f"{tariff.price:.2f}" if exact.as_tuple().exponent > -2 else f"{exact:f}"
+    if tariff.rule == sms.PER_SEGMENT:
+        return _("%(price)s %(currency)s per SMS segment (GSM-7 160/153, UCS-2 70/67 "
+                 "characters)") % {"price": price, "currency": currency}
+    return _("%(price)s %(currency)s per %(n)d characters") % {
+        "price": price, "currency": currency, "n": tariff.characters}
+
+
+class BulkSendForm(TextHelpMixin, forms.ModelForm):
     class Meta:
         model = BulkSend
         fields = ("shop", "category", "segment", "channel", "subject", "body")
@@ -317,10 +368,23 @@ class BulkSendAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
     def _change_url(self, obj):
         return reverse("admin:notifications_bulksend_change", args=[obj.pk])
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Which billing rule the shown cost uses (the one it was counted with).
+        bulk = self.get_object(request, unquote(object_id))
+        if bulk is not None and bulk.channel == Channel.SMS:
+            tariff = bulk.tariff or selectors.sms_tariff(
+                selectors.channel_settings(bulk.shop_id), bulk.shop.currency
+            )
+            extra_context = {**(extra_context or {}),
+                             "sms_billing": tariff_text(tariff, bulk.shop.currency)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST" and CONFIRM in request.POST and object_id:
             obj = self.get_object(request, unquote(object_id))
-            if obj is None or not self.has_change_permission(request, obj):
+            if obj is None:  # missing or another shop's: a 404, like every foreign object
+                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            if not self.has_change_permission(request, obj):
                 raise PermissionDenied
             if self._text_edited(request, obj):
                 # Confirm only what was counted: an edited text is saved and counted again.

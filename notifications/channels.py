@@ -15,22 +15,34 @@ receiver:
   ``Idempotency-Key`` and ``X-Patron-Signature: sha256=<hex HMAC-SHA256 of the raw body
   with the shop's secret>``. Receivers check it with a constant-time compare.
 
+A webhook posts only to public addresses (`notifications.addresses`): the URL is checked
+again before every send and the connection goes to the address that was checked (no second
+DNS lookup a rebinding name could answer differently); redirects are not followed. Errors
+name the status code and its standard reason only, never the receiver's answer (it could
+be a page of an internal service).
+
 A `DeliveryError` is retried with backoff, unless it is `permanent` (a refused recipient,
-a 4xx answer other than 408/429, a channel that is not configured): those fail at once.
+a 4xx answer other than 408/429, a redirect, a refused webhook address, a channel that is
+not configured): those fail at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import smtplib
+import socket
+import ssl
 import urllib.error
 import urllib.request
+from http import HTTPStatus
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
+from . import addresses
 from .models import Channel, ChannelSettings, Message
 
 TRANSIENT_HTTP = {408, 429}
@@ -46,20 +58,77 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def _timeout() -> float:
+    return getattr(settings, "NOTIFICATIONS_HTTP_TIMEOUT", 10)
+
+
+def _status_error(code: int) -> DeliveryError:
+    """The code and its standard reason: never the answer's body or reason phrase."""
+    try:
+        reason = HTTPStatus(code).phrase
+    except ValueError:
+        reason = "Unknown status"
+    if 300 <= code < 400:
+        return DeliveryError(f"HTTP {code} {reason}: redirects are not followed",
+                             permanent=True)
+    permanent = 400 <= code < 500 and code not in TRANSIENT_HTTP
+    return DeliveryError(f"HTTP {code} {reason}", permanent=permanent)
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
-    request = urllib.request.Request(  # noqa: S310 - URLs come from settings / staff
+    """POST to the SMS provider (a server setting, not staff input)."""
+    request = urllib.request.Request(  # noqa: S310 - the URL is a server setting
         url, data=body, method="POST", headers={"Content-Type": "application/json", **headers},
     )
-    timeout = getattr(settings, "NOTIFICATIONS_HTTP_TIMEOUT", 10)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=_timeout()) as response:  # noqa: S310
             response.read()
     except urllib.error.HTTPError as exc:
-        detail = exc.read()[:300].decode("utf-8", "replace")
-        permanent = 400 <= exc.code < 500 and exc.code not in TRANSIENT_HTTP
-        raise DeliveryError(f"HTTP {exc.code}: {detail}", permanent=permanent) from exc
+        raise _status_error(exc.code) from None
     except (urllib.error.URLError, OSError) as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to a checked address; the URL's host still goes in the Host header."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """As above, with TLS verified against the URL's host name (SNI too)."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _post_webhook(url: str, body: bytes, headers: dict[str, str]) -> None:
+    try:
+        target = addresses.check_url(url)
+    except addresses.UnsafeURL as exc:
+        raise DeliveryError(str(exc), permanent=True) from None
+    pinned = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = pinned(target.host, target.port, address=target.address, timeout=_timeout())
+    try:
+        connection.request("POST", target.path, body=body,
+                           headers={"Content-Type": "application/json", **headers})
+        status = connection.getresponse().status
+    except (http.client.HTTPException, OSError) as exc:
+        raise DeliveryError(f"{type(exc).__name__}: {exc}"[:300]) from None
+    finally:
+        connection.close()
+    if not 200 <= status < 300:
+        raise _status_error(status)
 
 
 def send_email(message: Message, cfg: ChannelSettings) -> None:
@@ -106,7 +175,7 @@ def send_webhook(message: Message, cfg: ChannelSettings) -> None:
         raise DeliveryError("The shop has no webhook URL.", permanent=True)
     body = webhook_body(message)
     # The shop's current URL: an endpoint moved since the message was recorded still gets it.
-    _post(cfg.webhook_url, body, {
+    _post_webhook(cfg.webhook_url, body, {
         "Idempotency-Key": str(message.idempotency_key),
         "X-Patron-Signature": sign(body, cfg.webhook_secret),
     })

@@ -39,6 +39,9 @@ def build(*, stdout, scale: float = 1.0, seed: int = 42) -> None:
         ChannelSettings.objects.update_or_create(
             shop=shops["ua"], defaults={"sms_enabled": True, "sms_sender": "PatronUA"}
         )
+        # Welcome and after-order SMS are switched on per category: the Ukrainian shop
+        # sends both to every category (its hidden ones get no category name in them).
+        Category.objects.filter(shop=shops["ua"]).update(sms_welcome=True, sms_after_order=True)
     if "pl" in shops:
         MessageTemplate.objects.update_or_create(
             shop=shops["pl"], event="category_up", channel="email",

@@ -18,8 +18,19 @@ from djmoney.models.fields import MoneyField
 
 from shops.models import MONEY
 
-#: The price of one SMS segment when a shop has not set its own (in the shop's currency).
-DEFAULT_SMS_PRICE = Decimal("1.01")
+from . import sms
+
+#: The price of one billed SMS unit when a shop has not set its own, per shop currency.
+#: Only the price the SPEC and the merchant documents give (1.01 UAH); a shop in any other
+#: currency must set its price before SMS can be sent (see docs/decisions.md).
+DEFAULT_SMS_PRICES = {"UAH": Decimal("1.01")}
+
+
+class SmsBilling(models.TextChoices):
+    """How a shop's SMS provider bills (notifications.sms.Tariff)."""
+
+    PER_CHARACTERS = sms.PER_CHARACTERS, _("Per N characters, whatever the alphabet")
+    PER_SEGMENT = sms.PER_SEGMENT, _("Per SMS segment (GSM-7 160/153, UCS-2 70/67)")
 
 
 class Event(models.TextChoices):
@@ -99,9 +110,22 @@ class ChannelSettings(models.Model):
         _("SMS sender name"), max_length=11, blank=True,
         help_text=_("Up to 11 characters, as registered with the SMS provider."),
     )
+    sms_billing = models.CharField(
+        _("SMS billed"), max_length=16, choices=SmsBilling.choices,
+        default=SmsBilling.PER_CHARACTERS,
+        help_text=_("As your SMS provider bills: per N characters (e.g. 1.01 per 70 "
+                    "characters) or per SMS segment."),
+    )
+    sms_billing_characters = models.PositiveSmallIntegerField(
+        _("characters per billed unit"), default=sms.DEFAULT_CHARACTERS,
+        validators=[MinValueValidator(1)], help_text=_("N, for billing per N characters."),
+    )
     sms_price = models.DecimalField(
-        _("price per SMS segment"), max_digits=8, decimal_places=4, default=DEFAULT_SMS_PRICE,
-        validators=[MinValueValidator(0)], help_text=_("In the shop's currency."),
+        _("price per billed SMS unit"), max_digits=8, decimal_places=4, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("In the shop's currency, per N characters or per segment. Empty: the "
+                    "default for the shop's currency (1.01 UAH); a shop in another currency "
+                    "must set it to send SMS."),
     )
     webhook_url = models.URLField(
         _("webhook URL"), blank=True,
@@ -117,6 +141,12 @@ class ChannelSettings(models.Model):
         verbose_name_plural = _("channel settings")
         constraints = [
             models.CheckConstraint(condition=Q(sms_price__gte=0), name="sms_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(sms_billing__in=SmsBilling.values), name="sms_billing_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(sms_billing_characters__gte=1), name="sms_billing_characters_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -187,6 +217,18 @@ class BulkSend(models.Model):
     )
     recipients = models.PositiveIntegerField(_("recipients"), default=0)
     total_cost = MoneyField(_("total SMS cost"), **MONEY, default=0)
+    # The SMS tariff the total was counted with, kept so that what is queued is billed as
+    # shown (a later change of the shop's settings applies to the next draft).
+    sms_billing = models.CharField(
+        _("SMS billed"), max_length=16, choices=SmsBilling.choices, blank=True, editable=False
+    )
+    sms_billing_characters = models.PositiveSmallIntegerField(
+        _("characters per billed unit"), null=True, blank=True, editable=False
+    )
+    sms_price = models.DecimalField(
+        _("price per billed SMS unit"), max_digits=8, decimal_places=4, null=True, blank=True,
+        editable=False,
+    )
     queued = models.PositiveIntegerField(_("messages queued"), default=0)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     created_by = models.ForeignKey(
@@ -221,6 +263,14 @@ class BulkSend(models.Model):
     def target(self):
         """The category or the segment the bulk send goes to."""
         return self.category if self.category_id else self.segment
+
+    @property
+    def tariff(self) -> "sms.Tariff | None":
+        """The SMS tariff its cost was counted with (None before counting, or not SMS)."""
+        if not self.sms_billing or self.sms_price is None:
+            return None
+        return sms.Tariff(self.sms_billing, self.sms_price,
+                          self.sms_billing_characters or sms.DEFAULT_CHARACTERS)
 
 
 class Message(models.Model):

@@ -13,8 +13,11 @@ Templates are plain text (no HTML escaping) and see only these variables:
 ``order_number``    the order's number (order completed; otherwise empty)
 ==================  ===========================================================
 
-The engine is separate from the project's: no template directories, no ``{% load %}``
-libraries beyond the built-ins, so a template cannot include files or reach settings.
+Texts are rendered in a sandbox for untrusted input (`notifications.sandbox`): only these
+variables, the tags ``if``/``elif``/``else``, ``firstof`` and ``comment``, and the filters
+``default upper lower title capfirst pluralize yesno truncatechars truncatewords``. No
+include, load, loop or attribute, at most 10,000 characters in and out. A text that breaks
+the rules raises `TemplateRenderError`; `check_text` tells staff why on save.
 Language: the customer's, else the shop's default (`language_for`); a text left empty in
 that language falls back to the shop's language, then English (`translated`).
 """
@@ -22,9 +25,10 @@ that language falls back to the shop's language, then English (`translated`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
-from django.template import Context, Engine, Template, TemplateSyntaxError
+from .sandbox import TemplateRenderError, render_message
+
+__all__ = ["TemplateRenderError", "render", "render_message"]
 
 VARIABLES = (
     "customer_name", "shop_name", "old_category", "new_category", "points_earned", "balance",
@@ -44,32 +48,37 @@ class Variables:
     order_number: str = ""
 
 
-@lru_cache(maxsize=1)
-def engine() -> Engine:
-    return Engine(dirs=[], app_dirs=False, autoescape=False, libraries={})
+#: A context with every variable set, for validating a text on save.
+SAMPLE = Variables(
+    customer_name="Anna Kowalska", shop_name="Shop", old_category="Silver",
+    new_category="Gold", points_earned=30, balance=250, order_number="12345",
+)
 
 
-@lru_cache(maxsize=512)
-def compile_template(text: str) -> Template:
-    """Compile once per distinct text (a batch renders thousands of messages)."""
-    return engine().from_string(text)
+#: The longest values the variables can take (the model fields' lengths): a text that
+#: fits the output limit with these fits it for every customer.
+LONGEST = Variables(
+    customer_name="W" * 200, shop_name="W" * 200, old_category="W" * 100,
+    new_category="W" * 100, points_earned=-(10**18), balance=-(10**18), order_number="W" * 64,
+)
 
 
-def check_syntax(text: str) -> str | None:
-    """The syntax error of a template text, or None."""
+def check_text(text: str) -> str | None:
+    """Why a template text would not render (syntax, a tag, filter or variable outside the
+    sandbox, too long), or None. Checked by rendering it against `SAMPLE` and `LONGEST`."""
     try:
-        compile_template(text)
-    except TemplateSyntaxError as exc:
+        render(text, SAMPLE)
+        render(text, LONGEST)
+    except TemplateRenderError as exc:
         return str(exc)
     return None
 
 
 def render(text: str, variables: Variables) -> str:
-    if not text:
-        return ""
+    """`text` rendered in the sandbox (`notifications.sandbox`); raises
+    `TemplateRenderError`."""
     # vars(), not dataclasses.asdict(): asdict deep-copies, a batch renders thousands.
-    context = Context(dict(vars(variables)), autoescape=False)
-    return compile_template(text).render(context).strip()
+    return render_message(text, vars(variables))
 
 
 def language_for(customer_language: str, shop_language: str) -> str:

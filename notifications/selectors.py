@@ -6,9 +6,20 @@ from collections.abc import Iterable
 
 from django.db.models import Count, Q, QuerySet
 
+from loyalty.models import Category
 from shops.models import Customer, Shop
 
-from .models import BulkSend, Channel, ChannelSettings, Consent, Message, MessageTemplate
+from . import sms
+from .models import (
+    DEFAULT_SMS_PRICES,
+    BulkSend,
+    Channel,
+    ChannelSettings,
+    Consent,
+    Event,
+    Message,
+    MessageTemplate,
+)
 
 
 def channel_settings(shop_id: int) -> ChannelSettings:
@@ -17,11 +28,35 @@ def channel_settings(shop_id: int) -> ChannelSettings:
     return found or ChannelSettings(shop_id=shop_id)
 
 
-def channels_on(cfg: ChannelSettings) -> list[str]:
+def sms_tariff(cfg: ChannelSettings, currency: str) -> sms.Tariff | None:
+    """How the shop's SMS are billed: its rule and price, else the default price of its
+    currency (models.DEFAULT_SMS_PRICES). None when neither is known: SMS are not sent."""
+    price = cfg.sms_price if cfg.sms_price is not None else DEFAULT_SMS_PRICES.get(currency)
+    if price is None:
+        return None
+    return sms.Tariff(cfg.sms_billing, price, cfg.sms_billing_characters)
+
+
+#: Events whose SMS the customer's category switches on (loyalty.Category fields).
+SMS_SWITCHES = {Event.REGISTERED: "sms_welcome", Event.ORDER_COMPLETED: "sms_after_order"}
+
+
+def sms_switched_on(category: Category | None, event: str) -> bool:
+    """Whether the category the customer is in at the event sends this event's SMS. Off
+    without a category; events without a switch (category changes) are not affected."""
+    switch = SMS_SWITCHES.get(event)
+    if switch is None:
+        return True
+    return category is not None and getattr(category, switch)
+
+
+def channels_on(cfg: ChannelSettings, currency: str) -> list[str]:
+    """The channels the shop sends on. SMS also needs a price (its own, or its currency's
+    default): a message is never billed at a price nobody set."""
     on = []
     if cfg.email_enabled:
         on.append(Channel.EMAIL)
-    if cfg.sms_enabled:
+    if cfg.sms_enabled and sms_tariff(cfg, currency) is not None:
         on.append(Channel.SMS)
     if cfg.webhook_url:
         on.append(Channel.WEBHOOK)

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
+from modeltranslation.utils import get_translation_fields
 
 from loyalty.models import CategoryChange, ChangeReason
 from shops.models import Customer, Order, Shop
@@ -29,14 +30,21 @@ from .models import (
     BulkSend,
     BulkSendStatus,
     Channel,
-    ChannelSettings,
     Event,
     Message,
     MessageTemplate,
     Status,
 )
 from .points import points_for
-from .rendering import Variables, category_name, language_for, render, translated
+from .rendering import (
+    TemplateRenderError,
+    Variables,
+    category_name,
+    check_text,
+    language_for,
+    render,
+    translated,
+)
 
 #: Causes of category-change messages; lock/unlock rows are not moves and "registered"
 #: placement is covered by the welcome message.
@@ -63,22 +71,32 @@ class Rendered:
     body: str
     segments: int | None
     cost: Money | None
+    error: str = ""  # why the text could not be rendered (then subject and body are empty)
 
 
 def render_for(
     *, source: MessageTemplate | BulkSend, customer: Customer, channel: str,
-    variables: Variables, price: ChannelSettings | None = None,
+    variables: Variables, tariff: sms.Tariff | None = None,
 ) -> Rendered:
-    """One message's text in the customer's language, with its SMS segments and cost."""
+    """One message's text in the customer's language, with its SMS segments and cost
+    (under `tariff`, by default the shop's; no cost when the shop's SMS have no price)."""
     shop = customer.shop
     lang = language_for(customer.language, shop.default_language)
-    subject = render(translated(source, "subject", lang, shop.default_language), variables)
-    body = render(translated(source, "body", lang, shop.default_language), variables)
+    try:
+        subject = render(translated(source, "subject", lang, shop.default_language), variables)
+        body = render(translated(source, "body", lang, shop.default_language), variables)
+    except TemplateRenderError as exc:
+        # Saved before the sandbox, or a value past the limits: this message fails, the
+        # change that causes it does not.
+        error = _("Template error: %(error)s") % {"error": exc}
+        return Rendered(lang, "", "", None, None, error=error[:300])
     segments = cost = None
     if channel == Channel.SMS:
-        price = price or selectors.channel_settings(shop.pk)
-        segments, amount = sms.message_cost(body, price.sms_price)
-        cost = Money(amount, shop.currency)
+        tariff = tariff or selectors.sms_tariff(selectors.channel_settings(shop.pk), shop.currency)
+        segments = sms.segments(body)
+        if tariff is not None:
+            segments, _units, amount = sms.tariff_cost(body, tariff)
+            cost = Money(amount, shop.currency)
     return Rendered(lang, subject if channel != Channel.SMS else "", body, segments, cost)
 
 
@@ -98,9 +116,10 @@ def _record(shop: Shop, causes: list[Cause]) -> int:
     if not causes:
         return 0
     cfg = selectors.channel_settings(shop.pk)
-    channels = selectors.channels_on(cfg)
+    channels = selectors.channels_on(cfg, shop.currency)
     if not channels:
         return 0
+    tariff = selectors.sms_tariff(cfg, shop.currency)
     chosen = selectors.templates(shop.pk)
     consent = selectors.consents(c.customer.pk for c in causes)
     now = timezone.now()
@@ -114,11 +133,14 @@ def _record(shop: Shop, causes: list[Cause]) -> int:
                 consent.get(customer.pk), channel
             ):
                 continue
+            if (channel == Channel.SMS and cause.event in selectors.SMS_SWITCHES
+                    and not selectors.sms_switched_on(customer.category, cause.event)):
+                continue  # the customer's category does not send this SMS
             text = render_for(
                 source=template, customer=customer, channel=channel,
-                variables=cause.variables, price=cfg,
+                variables=cause.variables, tariff=tariff,
             )
-            if not text.body:
+            if not text.body and not text.error:
                 continue
             messages.append(Message(
                 shop=shop, customer=customer, event=cause.event, channel=channel,
@@ -126,11 +148,18 @@ def _record(shop: Shop, causes: list[Cause]) -> int:
                 body=text.body, segments=text.segments, cost=text.cost, created_at=now,
                 next_attempt_at=now, dedup_key=f"{cause.key}:{channel}",
                 category_change_id=cause.category_change_id, order_id=cause.order_id,
+                **_failed(text),
             ))
     if messages:
         Message.objects.bulk_create(messages, ignore_conflicts=True)
         kick_delivery()
     return len(messages)
+
+
+def _failed(text: Rendered) -> dict:
+    """The fields of a message whose text could not be rendered: failed at once, with the
+    reason shown in the admin. It has no text, so it is never resent (`messages_resend`)."""
+    return {"status": Status.FAILED, "last_error": text.error} if text.error else {}
 
 
 def kick_delivery() -> None:
@@ -206,7 +235,29 @@ def message_for_order(*, order_id: int) -> int:
 # --- bulk sends -------------------------------------------------------------------------
 
 
+def check_texts(obj: MessageTemplate | BulkSend) -> None:
+    """Refuse a template or bulk send text (any language) the sandbox would not render,
+    with the reason on its field."""
+    errors = {}
+    for name in ("subject", "body"):
+        for field in get_translation_fields(name):
+            error = check_text(getattr(obj, field, "") or "")
+            if error:
+                errors[field] = _("Template error: %(error)s") % {"error": error}
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def template_save(*, template: MessageTemplate, staff_user=None) -> MessageTemplate:
+    """Save a message template once every text renders in the sandbox."""
+    check_texts(template)
+    template.save()
+    return template
+
+
 def _check_bulk(bulk: BulkSend) -> None:
+    check_texts(bulk)
     if (bulk.category_id is None) == (bulk.segment_id is None):
         raise ValidationError(_("Choose either a category or a segment."))
     if bulk.category_id is not None:
@@ -220,6 +271,17 @@ def _check_bulk(bulk: BulkSend) -> None:
         raise ValidationError({"segment": _("The segment belongs to another shop.")})
     if bulk.channel == Channel.WEBHOOK and not selectors.channel_settings(bulk.shop_id).webhook_url:
         raise ValidationError({"channel": _("This shop has no webhook URL.")})
+    if bulk.channel == Channel.SMS and _shop_tariff(bulk.shop) is None:
+        raise ValidationError({"channel": sms_price_missing(bulk.shop.currency)})
+
+
+def sms_price_missing(currency: str) -> str:
+    return _("This shop's SMS have no price: set the price per billed unit in its channel "
+             "settings (there is no default price in %(currency)s).") % {"currency": currency}
+
+
+def _shop_tariff(shop: Shop) -> sms.Tariff | None:
+    return selectors.sms_tariff(selectors.channel_settings(shop.pk), shop.currency)
 
 
 def _bulk_batches(bulk: BulkSend, batch: int = BULK_BATCH):
@@ -248,16 +310,19 @@ def bulk_send_prepare(*, bulk: BulkSend, staff_user=None) -> BulkSend:
     _check_bulk(bulk)
     if bulk.pk and bulk.status != BulkSendStatus.DRAFT:
         raise ValidationError(_("This bulk send is confirmed: it can no longer change."))
-    cfg = selectors.channel_settings(bulk.shop_id)
+    tariff = _shop_tariff(bulk.shop) if bulk.channel == Channel.SMS else None
     recipients, total = 0, Money(0, bulk.shop.currency)
     for batch in _bulk_batches(bulk):
         for customer, variables in batch:
             text = render_for(source=bulk, customer=customer, channel=bulk.channel,
-                              variables=variables, price=cfg)
+                              variables=variables, tariff=tariff)
             if text.body:
                 recipients += 1
                 total += text.cost or Money(0, bulk.shop.currency)
     bulk.recipients, bulk.total_cost = recipients, total
+    bulk.sms_billing = tariff.rule if tariff else ""
+    bulk.sms_billing_characters = tariff.characters if tariff else None
+    bulk.sms_price = tariff.price if tariff else None
     if staff_user is not None and bulk.created_by_id is None:
         bulk.created_by = staff_user
     bulk.save()
@@ -284,14 +349,16 @@ def bulk_send_queue(*, bulk_id: int) -> int:
     if bulk.status == BulkSendStatus.DRAFT:
         return 0
     cfg = selectors.channel_settings(bulk.shop_id)
+    # Billed as counted on the draft (its total was shown before confirming).
+    tariff = bulk.tariff or selectors.sms_tariff(cfg, bulk.shop.currency)
     for batch in _bulk_batches(bulk):
         now = timezone.now()
         with transaction.atomic():
             messages = []
             for customer, variables in batch:
                 text = render_for(source=bulk, customer=customer, channel=bulk.channel,
-                                  variables=variables, price=cfg)
-                if not text.body:
+                                  variables=variables, tariff=tariff)
+                if not text.body and not text.error:
                     continue
                 messages.append(Message(
                     shop=bulk.shop, customer=customer, event=Event.BULK, channel=bulk.channel,
@@ -300,6 +367,7 @@ def bulk_send_queue(*, bulk_id: int) -> int:
                     subject=text.subject[:300], body=text.body, segments=text.segments,
                     cost=text.cost, created_at=now, next_attempt_at=now,
                     dedup_key=f"bulk:{bulk.pk}:{customer.pk}", bulk_send=bulk,
+                    **_failed(text),
                 ))
             Message.objects.bulk_create(messages, ignore_conflicts=True)
             BulkSend.objects.filter(pk=bulk.pk).update(
@@ -316,8 +384,11 @@ def bulk_send_queue(*, bulk_id: int) -> int:
 @transaction.atomic
 def messages_resend(*, message_ids: Iterable[int], staff_user=None) -> int:
     """Put failed messages back in the queue for a fresh round of attempts. The idempotency
-    key is kept: if a provider did take one of them after all, it will not deliver it twice."""
-    count = Message.objects.filter(pk__in=list(message_ids), status=Status.FAILED).update(
+    key is kept: if a provider did take one of them after all, it will not deliver it twice.
+    A message whose template could not be rendered has no text and is left failed."""
+    count = Message.objects.filter(
+        pk__in=list(message_ids), status=Status.FAILED
+    ).exclude(body="").update(
         status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), leased_until=None,
         claim=None,
     )

@@ -10,10 +10,16 @@ Contract:
   a longer text parts of 67. A character outside the Basic Multilingual Plane (most emoji)
   takes two code units, and a part never splits it.
 - An empty text is one segment: the provider bills it as one.
-- Cost is segments x price per segment, rounded half up to the cent once, on the message
-  (`message_cost`); a bulk send's total is the sum of its messages' rounded costs.
+- Billing (`Tariff`): either per SMS segment (the segments above) or per N characters (as
+  Skyservice bills: "1.01 per 70 characters", whatever the alphabet). Characters are the
+  text's Unicode characters as the customer sees them (an emoji is one); a started block of
+  N is a whole unit; an empty text is one unit.
+- Cost is billed units x price per unit, rounded half up to the cent once, on the message
+  (`message_cost`, `tariff_cost`); a bulk send's total is the sum of its messages' rounded
+  costs.
 """
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 GSM7_BASIC = frozenset(
@@ -25,6 +31,10 @@ GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 GSM7_SINGLE, GSM7_PART = 160, 153
 UCS2_SINGLE, UCS2_PART = 70, 67
 CENT = Decimal("0.01")
+
+#: Billing rules (``ChannelSettings.sms_billing``).
+PER_CHARACTERS, PER_SEGMENT = "characters", "segment"
+DEFAULT_CHARACTERS = 70
 
 
 def is_gsm7(text: str) -> bool:
@@ -56,3 +66,26 @@ def message_cost(text: str, price_per_segment: Decimal) -> tuple[int, Decimal]:
     """(segments, cost rounded half up to the cent) of one SMS."""
     count = segments(text)
     return count, (price_per_segment * count).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class Tariff:
+    """How a shop's SMS are billed: ``rule`` (PER_CHARACTERS or PER_SEGMENT), the price of
+    one unit in the shop's currency, and N for the per-characters rule."""
+
+    rule: str
+    price: Decimal
+    characters: int = DEFAULT_CHARACTERS
+
+
+def billed_units(text: str, tariff: Tariff) -> int:
+    """How many units `text` is billed as under `tariff` (see the contract)."""
+    if tariff.rule == PER_SEGMENT:
+        return segments(text)
+    return max(1, -(-len(text) // tariff.characters))
+
+
+def tariff_cost(text: str, tariff: Tariff) -> tuple[int, int, Decimal]:
+    """(segments sent, units billed, cost rounded half up to the cent) of one SMS."""
+    units = billed_units(text, tariff)
+    return segments(text), units, (tariff.price * units).quantize(CENT, rounding=ROUND_HALF_UP)

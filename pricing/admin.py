@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from shops import validation
 from shops.admin import ShopCurrencyMixin
+from shops.models import Order
 from shops.scoping import ShopScopedAdmin, ShopScopedInline
 
 from . import views
@@ -26,6 +27,7 @@ from .models import (
     LoyaltyCard,
     LoyaltyCardDiscount,
     OrderDiscount,
+    OrderGift,
     PromoCode,
     PromoCodeUse,
     QuantityDiscount,
@@ -182,13 +184,14 @@ class SpecialOfferForm(ConfigurationForm):
 
 
 class PromoCodeForm(ConfigurationForm):
-    money_fields = ("amount", "minimum_order_value")
+    money_fields = ("amount", "minimum_order_value", "max_discount_amount")
 
     class Meta:
         model = PromoCode
         fields = (
             *CONFIGURATION_FIELDS, "code", "percent", "amount", "valid_from", "valid_until",
             "usage_limit", "usage_limit_per_customer", "minimum_order_value", "combinable",
+            "max_discount_percent", "max_discount_amount",
         )
 
     def clean_code(self):
@@ -202,6 +205,14 @@ class PromoCodeForm(ConfigurationForm):
                 self.add_error("percent", _("Give a percent or an amount off."))
             elif percent is not None and amount is not None:
                 self.add_error("amount", _("Give a percent or an amount off, not both."))
+        if (
+            data.get("max_discount_percent") is not None
+            and data.get("max_discount_amount") is not None
+        ):
+            self.add_error(
+                "max_discount_amount",
+                _("Give the maximum discount as a percent or as an amount, not both."),
+            )
         valid_from, valid_until = data.get("valid_from"), data.get("valid_until")
         if valid_from and valid_until and valid_from > valid_until:
             self.add_error("valid_until", _("The code cannot end before it starts."))
@@ -427,3 +438,42 @@ class OrderDiscountAdmin(ReadOnlyAdmin):
                  name="pricing_price_cart"),
             *super().get_urls(),
         ]
+
+
+# --- on the order page ---------------------------------------------------------------------
+
+
+class ReadOnlyInline(ShopScopedInline):
+    shop_path = "order__shop"
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrderDiscountInline(ReadOnlyInline):
+    model = OrderDiscount
+    fields = ("line_number", "sku", "kind", "name", "code", "percent", "amount")
+    readonly_fields = fields
+    verbose_name_plural = gettext_lazy("applied discounts")
+
+
+class OrderGiftInline(ReadOnlyInline):
+    model = OrderGift
+    fields = ("sku", "name", "discount_name", "created_at")
+    readonly_fields = fields
+
+
+# The order page shows what the order got. Subclass whatever order admin is registered
+# (shops', maybe extended by others), as notifications does for the customer page.
+_RegisteredOrderAdmin = type(admin.site.get_model_admin(Order))
+admin.site.unregister(Order)
+
+
+@admin.register(Order)
+class OrderAdmin(_RegisteredOrderAdmin):
+    inlines = (*_RegisteredOrderAdmin.inlines, OrderDiscountInline, OrderGiftInline)

@@ -20,7 +20,7 @@ from shops.models import Customer, Product, Shop
 from . import services
 from .api_schemas import ConfirmIn, ConfirmOut, QuoteIn, QuoteOut
 from .messages import reason_message
-from .models import OrderDiscount
+from .models import OrderDiscount, OrderGift
 
 router = Router(tags=["pricing"])
 
@@ -34,7 +34,7 @@ def quote_out(result: services.CartQuote) -> dict:
         "goods_total": quote.goods_total, "discount_total": quote.discount_total,
         "total": quote.total, "free_shipping": quote.free_shipping,
         "points_to_earn": quote.points_to_earn, "promo_code": quote.promo_code,
-        "gifts": [{"sku": p.sku, "name": p.name} for p in gifts.order_by("sku")]
+        "gifts": [{"id": p.pk, "sku": p.sku, "name": p.name} for p in gifts.order_by("sku")]
         if quote.gift_product_ids else [],
         "lines": [
             {
@@ -108,7 +108,9 @@ def order_discounts_post(request, number: str, payload: ConfirmIn,
     """Prices the order's products and quantities for its customer as a cart (with the promo
     code, if any), records the applied discounts on the order and counts the promo code use.
     An order's discounts are recorded once: a second call is a 409, and so is a promo code
-    that can no longer be used (limit reached meanwhile)."""
+    that can no longer be used (limit reached meanwhile). ``gift_product_id`` records the gift
+    the customer picked; a product that is not one of the reached tier's gifts, or is no
+    longer active, is a 422 on that field."""
     shop = shop_of(request)
     order = order_or_404(shop, number)
     order.customer.shop = shop
@@ -120,7 +122,9 @@ def order_discounts_post(request, number: str, payload: ConfirmIn,
         try:
             result = services.cart_quote(shop=shop, customer=order.customer, lines=cart,
                                          promo_code=payload.promo_code or None)
-            rows = services.order_confirm_discounts(order=order, quote=result)
+            rows = services.order_confirm_discounts(
+                order=order, quote=result, gift_product_id=payload.gift_product_id
+            )
         except services.PromoCodeUnavailable as exc:
             raise conflict(exc.messages[0], ["promo_code"]) from exc
         except ValidationError as exc:
@@ -134,5 +138,14 @@ def order_discounts_post(request, number: str, payload: ConfirmIn,
                  "line_number": r.line_number, "sku": r.sku, "amount": r.amount.amount}
                 for r in rows
             ],
+            "gift": _gift_out(order),
         })
+
+
+def _gift_out(order) -> dict | None:
+    gift = OrderGift.objects.filter(order=order).first()
+    if gift is None:
+        return None
+    return {"id": gift.product_id, "sku": gift.sku, "name": gift.name,
+            "discount": gift.discount_name}
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from ninja import Schema
 from pydantic import Field
 
-from shops.api_schemas import ClientTypeName, Currency, ExternalId, Quantity, Sku, Text
+from shops.api_schemas import ClientTypeName, Currency, Day, ExternalId, Quantity, Sku, Text
 
 
 class CartLineIn(Schema):
@@ -25,7 +25,7 @@ class QuoteIn(Schema):
     lines: Annotated[list[CartLineIn], Field(min_length=1, max_length=200)]
     promo_code: Text(64) | None = None
     currency: Currency | None = Field(None, description="If given, must be the shop's.")
-    date: dt.date | None = Field(None, description="Price as of this day (promo code validity); "
+    date: Day | None = Field(None, description="Price as of this day (promo code validity); "
                                                 "default: today in the shop's time zone.")
 
 
@@ -67,6 +67,7 @@ class DiscountOut(Schema):
 
 
 class GiftOut(Schema):
+    id: int = Field(description="Give it back as gift_product_id to choose this gift.")
     sku: str
     name: str
 
@@ -88,6 +89,9 @@ class QuoteOut(Schema):
 
 class ConfirmIn(Schema):
     promo_code: Text(64) | None = None
+    gift_product_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = Field(
+        None, description="The gift the customer picked: the id of one of the quote's gifts."
+    )
 
 
 class RecordedDiscountOut(Schema):
@@ -100,7 +104,15 @@ class RecordedDiscountOut(Schema):
     amount: Decimal
 
 
+class ChosenGiftOut(Schema):
+    id: int | None
+    sku: str
+    name: str
+    discount: str = Field(description="The discount whose tier offered it.")
+
+
 class ConfirmOut(Schema):
     order: str
     quote: QuoteOut
     discounts: list[RecordedDiscountOut]
+    gift: ChosenGiftOut | None = Field(description="The gift recorded on the order, if any.")

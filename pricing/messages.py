@@ -41,6 +41,7 @@ REASON_MESSAGES = {
     ),
     Reason.CODE_NOT_COMBINABLE: _("The promo code used does not combine with other discounts."),
     Reason.CODE_NOT_BETTER: _("The order costs no more without this promo code."),
+    Reason.CODE_MAXIMUM_DISCOUNT: _("Cut by this promo code's maximum discount on the order."),
     Reason.NOT_WITH_PROMO_CODE: _("This advantage does not apply when a promo code is used."),
 }
 

@@ -342,6 +342,18 @@ class PromoCode(DiscountConfiguration):
         help_text=_("If not, the order is priced with the code alone or without it, "
                     "whichever is cheaper."),
     )
+    max_discount_percent = models.DecimalField(
+        _("maximum discount with this code (%)"), **PERCENT, null=True, blank=True,
+        validators=PERCENT_VALIDATORS,
+        help_text=_("An order using the code never gets more than this percent of its goods "
+                    "value off in total, this code included; only the code gives less. "
+                    "Empty: no cap."),
+    )
+    max_discount_amount = MoneyField(
+        _("maximum discount with this code (amount)"), **MONEY, null=True, blank=True,
+        validators=NOT_NEGATIVE,
+        help_text=_("The same cap as an amount (give a percent or an amount, not both)."),
+    )
     # Written only by pricing.services.order_confirm_discounts, with a conditional UPDATE.
     times_used = models.PositiveIntegerField(_("times used"), default=0, editable=False)
 
@@ -366,6 +378,16 @@ class PromoCode(DiscountConfiguration):
             models.CheckConstraint(
                 condition=Q(minimum_order_value__isnull=True) | Q(minimum_order_value__gte=0),
                 name="promo_code_minimum_not_negative",
+            ),
+            percent_range("max_discount_percent", "promo_code_cap_percent_range", nullable=True),
+            models.CheckConstraint(
+                condition=Q(max_discount_amount__isnull=True) | Q(max_discount_amount__gte=0),
+                name="promo_code_cap_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_discount_percent__isnull=True)
+                | Q(max_discount_amount__isnull=True),
+                name="promo_code_cap_percent_or_amount",
             ),
             models.CheckConstraint(
                 condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True)
@@ -551,6 +573,37 @@ class OrderDiscount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.amount}"
+
+
+class OrderGift(models.Model):
+    """The gift the customer chose from those a threshold tier offered (one per order: the
+    customer picks one). A row beside the order's lines, not a line: the lines are the
+    storefront's facts and its goods total; product, SKU and name are copied so that later
+    catalogue changes never alter a past order."""
+
+    order = models.OneToOneField(
+        "shops.Order", verbose_name=_("order"), on_delete=models.CASCADE, related_name="gift"
+    )
+    product = models.ForeignKey(
+        "shops.Product", verbose_name=_("product"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="+",
+    )
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    discount_name = models.CharField(
+        _("offered by"), max_length=200, help_text=_("The threshold discount whose tier "
+                                                     "offered the gift.")
+    )
+    configuration_id = models.PositiveBigIntegerField(_("configuration id"), null=True)
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("chosen gift")
+        verbose_name_plural = _("chosen gifts")
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
 
 
 #: Every configuration model, in the order quotes list them.

@@ -29,16 +29,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.apps import apps
 from django.db import connection
 from django.db.models import DecimalField, Sum
 
 from loyalty import programs
 from loyalty.models import Program
 from shops.counting import COUNTED_ORDER, ORDER_NET_VALUE
-from shops.models import Order, Shop
+from shops.models import Order, Product, Shop
 
 from . import engine
-from .models import EVERY_CUSTOMER, DiscountKind
+from .models import EVERY_CUSTOMER, DiscountConfiguration, DiscountKind
 
 AMOUNT = DecimalField(max_digits=16, decimal_places=2)
 CENT = Decimal("0.01")
@@ -131,14 +132,17 @@ SELECT 3, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
        NULL, NULL, NULL, NULL, NULL
   FROM pricing_thresholddiscount d
   LEFT JOIN pricing_thresholdtier t ON t.discount_id = d.id """,
-    # threshold tier gifts: ref = tier, n1 = product
+    # threshold tier gifts: ref = tier, n1 = product; only the shop's active products (an
+    # inactive one is out of stock: not on offer)
     """
 SELECT 4, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
        t.id, g.product_id, NULL, NULL, NULL, t.min_goods_value, NULL, NULL,
        NULL, NULL, NULL, NULL, NULL
   FROM pricing_thresholddiscount d
   JOIN pricing_thresholdtier t ON t.discount_id = d.id
-  JOIN pricing_thresholdtier_gifts g ON g.thresholdtier_id = t.id """,
+  JOIN pricing_thresholdtier_gifts g ON g.thresholdtier_id = t.id
+  JOIN shops_product gp ON gp.id = g.product_id AND gp.shop_id = d.shop_id
+       AND gp.is_active = TRUE """,
     # quantity
     """
 SELECT 5, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
@@ -174,13 +178,17 @@ SELECT 9, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
 )
 # The promo code entered, any client type and state: the engine says why it does not apply.
 # n1, n2 = total and per-customer limits, n3 = uses so far, n4 = this customer's uses,
-# d1 = minimum order value, d2 = percent, d3 = amount, f1 = other discounts still apply.
+# d1 = minimum order value, d2 = percent, d3 = amount, f1 = other discounts still apply;
+# the maximum discount: ref = its value in hundredths (both fields have 2 decimal places),
+# f2 = it is a percent (else an amount; ref NULL: no cap).
 _CODE_BRANCH = """
 SELECT 10, d.id, d.name, d.client_type, d.enabled, d.stacking, d.position,
-       NULL, d.usage_limit, d.usage_limit_per_customer, d.times_used,
+       CAST(ROUND(COALESCE(d.max_discount_percent, d.max_discount_amount) * 100) AS BIGINT),
+       d.usage_limit, d.usage_limit_per_customer, d.times_used,
        (SELECT COUNT(*) FROM pricing_promocodeuse u
          WHERE u.code_id = d.id AND u.customer_id = %s),
-       d.minimum_order_value, d.percent, d.amount, d.combinable, NULL, d.code,
+       d.minimum_order_value, d.percent, d.amount, d.combinable,
+       d.max_discount_percent IS NOT NULL, d.code,
        d.valid_from, d.valid_until
   FROM pricing_promocode d WHERE d.shop_id = %s AND UPPER(d.code) = UPPER(%s)"""
 # d1 = category percent (t1 its program), d2 = loyalty card percent, d3 = lifetime spend
@@ -194,9 +202,9 @@ SELECT 1, c.id, NULL, c.client_type, NULL, NULL, NULL, NULL, NULL, NULL, NULL, N
   LEFT JOIN pricing_loyaltycard card ON card.customer_id = c.id
  WHERE c.id = %s"""
 # The tiers of the customer's category program, when the category runs that program:
-# d1 = from lifetime spend, d2 = percent, t1 = the program.
+# d1 = from lifetime spend, d2 = percent, t1 = the program, name = its tier boundary.
 _PROGRAM_TIER_BRANCH = """
-SELECT 13, t.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+SELECT 13, t.id, p.boundary, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        t.min_lifetime_spend, t.percent, NULL, NULL, NULL, k.program, NULL, NULL
   FROM shops_customer c
   JOIN loyalty_category k ON k.id = c.category_id
@@ -311,6 +319,7 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
     customer: dict | None = None
     points_row: tuple[int, Decimal] = (0, ZERO)
     program_tiers: dict[str, list[programs.Tier]] = defaultdict(list)
+    boundaries: dict[str, str] = {}  # program -> its tier boundary
     segment_ids: set[int] = set()
     for row in rows:
         (grp, pk, name, row_client_type, enabled, stacking, position, ref, n1, n2, n3, n4,
@@ -323,6 +332,7 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
             continue
         if grp == _PROGRAM_TIER:
             program_tiers[t1].append(programs.Tier(_decimal(d1), _decimal(d2)))
+            boundaries[t1] = name
             continue
         if grp == _POINTS:
             points_row = (n1 or 0, _decimal(d1) or ZERO)
@@ -356,17 +366,20 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
         data.discounts.append(_discount(grp, pk, head, tiers[(grp, pk)], gifts))
     if codes:
         _, pk, common, row = min(codes, key=lambda c: (c[0], c[1]))
-        (*_, n1, n2, n3, n4, d1, d2, d3, f1, _f2, t1, dt1, dt2) = row
+        (*_, ref, n1, n2, n3, n4, d1, d2, d3, f1, f2, t1, dt1, dt2) = row
+        cap = None if ref is None else Decimal(ref).scaleb(-2)
         data.promo_code = engine.PromoCode(
             id=engine_id(DiscountKind.PROMO_CODE, pk), **common, code=t1,
             percent=_decimal(d2), amount=_decimal(d3), valid_from=_date(dt1),
             valid_until=_date(dt2), usage_limit=n1, usage_limit_per_customer=n2,
             minimum_order_value=_decimal(d1), combinable=bool(f1),
+            max_discount_percent=cap if f2 else None,
+            max_discount_amount=None if f2 else cap,
         )
         data.promo_code_uses_total, data.promo_code_uses_by_customer = n3, n4
     if customer is not None:
         data.customer = _customer_facts(
-            customer, program_tiers, points_row, frozenset(segment_ids)
+            customer, program_tiers, boundaries, points_row, frozenset(segment_ids)
         )
     data.collections = {pk: frozenset(c) for pk, c in collections.items()}
     data.profiles = {
@@ -377,15 +390,19 @@ def _build(rows: list[tuple], client_type: str) -> PricingData:
 
 
 def _customer_facts(
-    customer: dict, program_tiers: dict[str, list[programs.Tier]], points_row: tuple,
-    segment_ids: frozenset[int],
+    customer: dict, program_tiers: dict[str, list[programs.Tier]], boundaries: dict[str, str],
+    points_row: tuple, segment_ids: frozenset[int],
 ) -> CustomerFacts:
     """A discount program's tier replaces the category percent (below its first tier the
-    category's own percent stays); a bonus program's tier gives the bonus percent."""
+    category's own percent stays); a bonus program's tier gives the bonus percent. Each
+    program reads its tiers with its own boundary (loyalty.programs.reaches)."""
     lifetime = customer["lifetime_spend"]
     category_percent = customer["category_percent"]
     if program_tiers.get(Program.DISCOUNT):
-        reached = programs.tier_percent(program_tiers[Program.DISCOUNT], lifetime)
+        reached = programs.tier_percent(
+            program_tiers[Program.DISCOUNT], lifetime,
+            boundaries.get(Program.DISCOUNT, programs.INCLUSIVE),
+        )
         if reached is not None:
             category_percent = reached
     balance, value = points_row
@@ -394,7 +411,10 @@ def _customer_facts(
         category_percent=category_percent,
         loyalty_card_percent=customer["loyalty_card_percent"],
         segment_ids=segment_ids,
-        bonus_percent=programs.tier_percent(program_tiers.get(Program.BONUS, ()), lifetime),
+        bonus_percent=programs.tier_percent(
+            program_tiers.get(Program.BONUS, ()), lifetime,
+            boundaries.get(Program.BONUS, programs.INCLUSIVE),
+        ),
         points_balance=balance,
         point_value=value,
     )
@@ -435,3 +455,18 @@ def _discount(grp: int, pk: int, head: dict, tiers: list, gifts: dict) -> engine
     }
     kind, dataclass_ = kinds[grp]
     return dataclass_(id=engine_id(kind, pk), **common)
+
+
+def shop_has_discounts(shop_id: int) -> bool:
+    """Whether the shop has any discount configuration (of any kind): amounts in its
+    currency, so it keeps the currency (shops.services.shop_update)."""
+    return any(
+        model.objects.filter(shop_id=shop_id).exists()
+        for model in apps.get_app_config("pricing").get_models()
+        if issubclass(model, DiscountConfiguration)
+    )
+
+
+def gift_available(*, shop_id: int, product_id: int) -> Product | None:
+    """The product, when it is one of the shop's active products (a gift can be given)."""
+    return Product.objects.filter(pk=product_id, shop_id=shop_id, is_active=True).first()

@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +35,14 @@ from shops.models import Customer, Order, Product, Shop
 
 from . import engine, selectors
 from .messages import reason_message
-from .models import EVERY_CUSTOMER, DiscountKind, OrderDiscount, PromoCode, PromoCodeUse
+from .models import (
+    EVERY_CUSTOMER,
+    DiscountKind,
+    OrderDiscount,
+    OrderGift,
+    PromoCode,
+    PromoCodeUse,
+)
 
 CartLines = Sequence[tuple[Product, int]]
 
@@ -274,9 +281,33 @@ def _promo_code_use(*, code_id: int, order: Order, today: date) -> PromoCode:
     return code
 
 
+def _chosen_gift(
+    *, quote: CartQuote, gift_product_id: int | None
+) -> tuple[Product, engine.BreakdownEntry] | None:
+    """The gift the customer picked, checked against what the quote offers: one of the
+    gifts of the reached threshold tier (the engine lists only an applied discount's), and
+    still an active product of the shop. Raises ValidationError on ``gift_product_id``."""
+    if gift_product_id is None:
+        return None
+    if gift_product_id not in quote.quote.gift_product_ids:
+        if not quote.quote.gift_product_ids:
+            message = _("No gift is on offer for this order.")
+        else:
+            message = _("This product is not one of the gifts on offer for this order.")
+        raise ValidationError({"gift_product_id": message})
+    product = selectors.gift_available(shop_id=quote.shop.pk, product_id=gift_product_id)
+    if product is None:
+        raise ValidationError({"gift_product_id": _("This gift is no longer available.")})
+    offered_by = next(
+        (e for e in quote.applied if e.kind is engine.DiscountKind.THRESHOLD), None
+    )
+    return product, offered_by
+
+
 @transaction.atomic
 def order_confirm_discounts(
-    *, order: Order, quote: CartQuote, today: date | None = None
+    *, order: Order, quote: CartQuote, today: date | None = None,
+    gift_product_id: int | None = None,
 ) -> list[OrderDiscount]:
     """Record on ``order`` the discounts ``quote`` applied, and count its promo code use.
 
@@ -286,6 +317,10 @@ def order_confirm_discounts(
     PromoCodeUnavailable (nothing recorded) when the code can no longer be used. The points
     the quote redeems are spent, and PointsUnavailable (nothing recorded) is raised when
     the balance no longer covers them.
+
+    ``gift_product_id``: the gift the customer picked from those the quote offers (see
+    ``_chosen_gift``); it is recorded as the order's ``OrderGift``. ValidationError on
+    ``gift_product_id`` (nothing recorded) for a product not on offer or no longer active.
     """
     if order.shop_id != quote.shop.pk:
         raise ValidationError({"order": _("The order belongs to another shop.")})
@@ -293,6 +328,23 @@ def order_confirm_discounts(
         raise ValidationError({"order": _("The quote was made for another customer.")})
     if OrderDiscount.objects.filter(order=order).exists():
         raise ValidationError({"order": _("This order's discounts are already recorded.")})
+    chosen = _chosen_gift(quote=quote, gift_product_id=gift_product_id)
+    if chosen is not None:
+        gift, offered_by = chosen
+        configuration_id = (
+            selectors.parse_engine_id(offered_by.discount_id)[1] if offered_by else None
+        )
+        try:
+            with transaction.atomic():
+                OrderGift.objects.create(
+                    order=order, product=gift, sku=gift.sku, name=gift.name,
+                    discount_name=offered_by.name if offered_by else "",
+                    configuration_id=configuration_id,
+                )
+        except IntegrityError as exc:  # a concurrent confirmation recorded it first
+            raise ValidationError(
+                {"order": _("This order's discounts are already recorded.")}
+            ) from exc
 
     entries: Mapping[int | str | None, engine.BreakdownEntry] = {
         e.discount_id: e for e in quote.applied

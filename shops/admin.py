@@ -40,6 +40,8 @@ class ShopCurrencyMixin:
                 continue
             try:
                 validation.check_not_negative(amount=value.amount, field=name)
+                validation.check_at_most(
+                    value=value.amount, maximum=validation.MAX_AMOUNT, field=name)
                 if shop is not None:
                     validation.check_currency(
                         currency=str(value.currency), shop_currency=shop.currency, field=name
@@ -66,9 +68,41 @@ class ShopStaffInline(SuperuserOnlyInline, ShopScopedInline):
     verbose_name_plural = gettext_lazy("staff with access to this shop")
 
 
+class ShopForm(forms.ModelForm):
+    confirm_timezone = forms.BooleanField(
+        label=gettext_lazy("confirm the time zone change"), required=False,
+        help_text=gettext_lazy("Needed to change the time zone of a shop with data: day "
+                               "boundaries (rule windows, statistics) move with it."),
+    )
+
+    class Meta:
+        model = Shop
+        fields = services.SHOP_FIELDS
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None:
+            return data
+        currency_changes = "currency" in self.changed_data
+        timezone_changes = "timezone" in self.changed_data
+        if not (currency_changes or timezone_changes):
+            return data
+        try:
+            validation.check_shop_change(
+                currency_changes=currency_changes, timezone_changes=timezone_changes,
+                confirm_timezone=data.get("confirm_timezone", False),
+                data=services.shop_data(self.instance),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                self.add_error(field, errors)
+        return data
+
+
 @admin.register(Shop)
 class ShopAdmin(ShopScopedAdmin):
     shop_path = "pk"
+    form = ShopForm
     inlines = (ShopStaffInline,)
     list_display = ("code", "name", "currency", "default_language", "timezone")
     search_fields = ("code", "name")
@@ -79,6 +113,16 @@ class ShopAdmin(ShopScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        services.shop_update(
+            shop=obj, confirm_timezone=form.cleaned_data.get("confirm_timezone", False),
+            **{name: form.cleaned_data[name] for name in form.changed_data
+               if name in services.SHOP_FIELDS},
+        )
+        return None
 
 
 class UserShopsInline(SuperuserOnlyInline, ShopScopedInline):
@@ -113,7 +157,7 @@ class ProductForm(ShopCurrencyMixin, forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = ("shop", "sku", "name", "price", "min_price", "collections")
+        fields = ("shop", "sku", "name", "price", "min_price", "collections", "is_active")
 
     def clean(self):
         data = super().clean()
@@ -130,8 +174,8 @@ class ProductForm(ShopCurrencyMixin, forms.ModelForm):
 @admin.register(Product)
 class ProductAdmin(ShopScopedAdmin):
     form = ProductForm
-    list_display = ("sku", "name", "shop", "price", "min_price")
-    list_filter = ("shop", "collections")
+    list_display = ("sku", "name", "shop", "price", "min_price", "is_active")
+    list_filter = ("shop", "is_active", "collections")
     list_select_related = ("shop",)
     search_fields = ("sku", "name")
     autocomplete_fields = ("collections",)
@@ -183,15 +227,34 @@ class OrderLineFormSet(forms.BaseInlineFormSet):
                     continue
                 if value.amount < 0:
                     form.add_error(name, _("Must not be negative."))
+                elif value.amount > validation.MAX_AMOUNT:
+                    self._add(form, validation.check_at_most, value=value.amount,
+                              maximum=validation.MAX_AMOUNT, field=name)
                 elif order_shop and str(value.currency) != order_shop.currency:
                     form.add_error(
                         name,
                         _("Currency %(got)s does not match the shop's currency %(want)s.")
                         % {"got": value.currency, "want": order_shop.currency},
                     )
+            if (data.get("quantity") or 0) > validation.MAX_QUANTITY:
+                self._add(form, validation.check_at_most, value=data["quantity"],
+                          maximum=validation.MAX_QUANTITY, field="quantity")
             product = data.get("product")
             if product and order_shop and product.shop_id != order_shop.pk:
                 form.add_error("product", _("This product belongs to another shop."))
+        if not any(self.errors):
+            try:
+                validation.check_order_total(goods_total=self.goods_total())
+            except ValidationError as exc:
+                raise ValidationError(exc.messages) from exc
+
+    @staticmethod
+    def _add(form, check, **kwargs) -> None:
+        try:
+            check(**kwargs)
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                form.add_error(field, errors)
 
 
 class ReturnFormSet(forms.BaseInlineFormSet):
@@ -206,9 +269,13 @@ class ReturnFormSet(forms.BaseInlineFormSet):
         for form in self.forms:
             data = getattr(form, "cleaned_data", None) or {}
             if data and not data.get("DELETE") and data.get("value") is not None:
-                if data["value"].amount <= 0:
+                amount = data["value"].amount
+                if amount <= 0:
                     form.add_error("value", _("A returned value must be above zero."))
-                returns.append(data["value"].amount)
+                elif amount > validation.MAX_AMOUNT:
+                    OrderLineFormSet._add(form, validation.check_at_most, value=amount,
+                                          maximum=validation.MAX_AMOUNT, field="value")
+                returns.append(amount)
         try:
             validation.check_returns_within_goods(
                 goods_total=self.lines_formset.goods_total(), returns=returns

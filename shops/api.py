@@ -43,7 +43,10 @@ from .models import Customer, Order, OrderLine, Product, Return, Shop
 
 router = Router(tags=["customers and orders"])
 
-ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+#: Every endpoint's error answers, in the OpenAPI schema: 400 a body that is not JSON, 422 a
+#: field of the wrong type, above its documented maximum or otherwise invalid.
+ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut,
+          422: ErrorOut}
 
 
 # --- customers -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ atomic service.
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -106,6 +107,14 @@ def _field_of(loc) -> str | None:
     return ".".join(parts) or None
 
 
+_DECIMAL_REPR = re.compile(r"Decimal\('([^']*)'\)")
+
+
+def _message(error: dict) -> str:
+    """pydantic's message, with a limit like Decimal('9.99') shown as the storefront sends it."""
+    return _DECIMAL_REPR.sub(r"\1", error.get("msg", ""))
+
+
 def _response(api: NinjaAPI, request, status: int, detail: str, errors=()):
     return api.create_response(
         request, {"detail": detail, "errors": list(errors)}, status=status
@@ -122,7 +131,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(SchemaError)
     def schema_error(request, exc: SchemaError):
         errors = [
-            {"field": _field_of(e.get("loc", ())), "message": e.get("msg", "")}
+            {"field": _field_of(e.get("loc", ())), "message": _message(e)}
             for e in exc.errors
         ]
         return _response(api, request, 422, _("Invalid input."), errors)

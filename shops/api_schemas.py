@@ -4,14 +4,35 @@ Every limit the database has (lengths, choices, amounts' digits) is also in the 
 bad input is a 422 naming the field before any write, and the published OpenAPI schema tells
 storefronts (and the schemathesis run) exactly what is accepted. Money is a decimal with two
 places in the shop's currency, sent as a string or a number and returned as a string.
+
+Inputs are strict (no coercion): a quantity is a JSON integer (not ``true``, ``"5"`` or
+``2.0``), a flag a JSON boolean, a date or time an ISO 8601 string (never an epoch number),
+an amount a string or a number (never a boolean). Maxima (docs/decisions.md, "Storefront
+API"): ``MAX_QUANTITY`` units per line, ``MAX_AMOUNT`` per price, discount, shipping cost or
+return, ``MAX_ORDER_TOTAL`` for an order's goods (the column's size); loyalty points are
+64-bit, so the largest order's points fit.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from .validation import MAX_AMOUNT, MAX_ORDER_TOTAL, MAX_QUANTITY
+
+__all__ = ["MAX_AMOUNT", "MAX_ORDER_TOTAL", "MAX_QUANTITY"]  # with the schemas below
 
 #: No NUL characters: PostgreSQL text cannot hold them.
 _NO_NUL = r"^[^\x00]*$"
@@ -20,6 +41,30 @@ _NO_NUL = r"^[^\x00]*$"
 #: even convert to UTC).
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _iso_text(value):
+    """Dates and times come as ISO 8601 text: an integer epoch is not coerced."""
+    if isinstance(value, str | datetime):
+        return value
+    raise PydanticCustomError(
+        "datetime_type", "Input should be a date and time as an ISO 8601 string with an offset"
+    )
+
+
+def _iso_date(value):
+    if isinstance(value, str | date):
+        return value
+    raise PydanticCustomError("date_type", "Input should be a date as an ISO 8601 string")
+
+
+def _amount(value):
+    """An amount is a string or a JSON number (parsed as Decimal); never a boolean."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise PydanticCustomError(
+            "decimal_type", "Input should be an amount: a decimal number or a string"
+        )
+    return value
 
 
 def _in_range(value: datetime) -> datetime:
@@ -34,11 +79,17 @@ def Text(max_length: int, min_length: int = 0):  # noqa: N802 - a type factory
     ]
 
 
-Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
-PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+Moment = Annotated[AwareDatetime, AfterValidator(_in_range), BeforeValidator(_iso_text)]
+Day = Annotated[date, BeforeValidator(_iso_date)]
+Money = Annotated[
+    Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=2), BeforeValidator(_amount)
+]
+PositiveMoney = Annotated[
+    Decimal, Field(gt=0, le=MAX_AMOUNT, decimal_places=2), BeforeValidator(_amount)
+]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Quantity = Annotated[int, Field(ge=1, le=100_000)]
+Quantity = Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
+Flag = StrictBool
 #: A language code of settings.LANGUAGES (checked by the model's choices).
 Language = Text(8)
 ClientTypeName = Literal["retail", "wholesale"]
@@ -75,7 +126,7 @@ class CustomerIn(Schema):
     client_type: ClientTypeName = "retail"
     city: Text(120) = ""
     address: Text(300) = ""
-    is_active: bool = True
+    is_active: Flag = True
     registered_at: Moment | None = None
 
 
@@ -108,16 +159,30 @@ class OrderIn(Schema):
     placed_at: Moment
     currency: Currency = Field(description="Must be the shop's currency.")
     status: OrderStatusName = "new"
-    paid_in_full: bool = False
+    paid_in_full: Flag = False
     shipping_method: Text(64) = ""
     shipping_cost: Money = Decimal(0)
     delivery_city: Text(120) = ""
-    lines: list[LineIn] = Field(min_length=1, max_length=500)
+    lines: list[LineIn] = Field(
+        min_length=1, max_length=500,
+        description=f"Goods total (units x price - discount, summed) at most {MAX_ORDER_TOTAL}.",
+    )
+
+    @field_validator("lines")
+    @classmethod
+    def _goods_within_maximum(cls, lines: list[LineIn]) -> list[LineIn]:
+        goods = sum((ln.unit_price * ln.quantity - ln.discount for ln in lines), Decimal(0))
+        if goods > MAX_ORDER_TOTAL:
+            raise PydanticCustomError(
+                "order_total", "The order's goods total is above the maximum of {maximum}.",
+                {"maximum": f"{MAX_ORDER_TOTAL:,}"},
+            )
+        return lines
 
 
 class OrderChangeIn(Schema):
     status: OrderStatusName | None = None
-    paid_in_full: bool | None = None
+    paid_in_full: Flag | None = None
 
 
 class LineOut(Schema):

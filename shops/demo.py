@@ -28,6 +28,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from . import demo_access
+from .bulk import rows_insert
 from .models import (
     ClientType,
     Collection,
@@ -464,6 +465,8 @@ def _orders(
 
 
 def _save(shop: Shop, customers: list[CustomerRow], orders: list[OrderRow]) -> tuple[int, ...]:
+    """Insert the missing customers, orders, lines and returns as plain rows (`shops.bulk`):
+    building 100,000 model instances cost more than writing them."""
     currency = shop.currency
     existing = set(shop.customers.values_list("external_id", flat=True))
     new_customers = [
@@ -475,34 +478,31 @@ def _save(shop: Shop, customers: list[CustomerRow], orders: list[OrderRow]) -> t
 
     existing = set(shop.orders.values_list("number", flat=True))
     missing = [o for o in orders if o.number not in existing]
-    n_lines = n_returns = 0
-    for start in range(0, len(missing), BATCH):
-        chunk = missing[start:start + BATCH]
-        saved = Order.objects.bulk_create([
-            Order(
-                shop=shop, number=o.number, customer_id=customer_ids[o.customer.external_id],
-                placed_at=o.placed_at, status=o.status, paid_in_full=o.paid_in_full,
-                shipping_method=o.shipping_method,
-                shipping_cost=Money(o.shipping_cost, currency), delivery_city=o.delivery_city,
-                goods_total=Money(o.goods, currency),
-                returned_total=Money(sum((v for v, _ in o.returns), ZERO), currency),
-            )
-            for o in chunk
-        ])
-        lines = [
-            OrderLine(order_id=order.pk, product_id=product_id, quantity=quantity,
-                      unit_price=Money(price, currency), discount=Money(discount, currency))
-            for order, row in zip(saved, chunk, strict=True)
-            for product_id, quantity, price, discount in row.lines
-        ]
-        returns = [
-            Return(order_id=order.pk, value=Money(value, currency), returned_at=returned_at,
-                   reference=f"{row.number}-R{k}")
-            for order, row in zip(saved, chunk, strict=True)
-            for k, (value, returned_at) in enumerate(row.returns, start=1)
-        ]
-        OrderLine.objects.bulk_create(lines)
-        Return.objects.bulk_create(returns)
-        n_lines += len(lines)
-        n_returns += len(returns)
+    rows_insert(Order, (
+        {
+            "shop_id": shop.pk, "number": o.number,
+            "customer_id": customer_ids[o.customer.external_id], "placed_at": o.placed_at,
+            "status": o.status, "paid_in_full": o.paid_in_full,
+            "shipping_method": o.shipping_method, "delivery_city": o.delivery_city,
+            "shipping_cost": o.shipping_cost, "shipping_cost_currency": currency,
+            "goods_total": o.goods, "goods_total_currency": currency,
+            "returned_total": sum((v for v, _ in o.returns), ZERO),
+            "returned_total_currency": currency,
+        }
+        for o in missing
+    ), batch_size=BATCH)
+    order_ids = dict(shop.orders.values_list("number", "pk"))
+    n_lines = rows_insert(OrderLine, (
+        {"order_id": order_ids[o.number], "product_id": product_id, "quantity": quantity,
+         "unit_price": price, "unit_price_currency": currency,
+         "discount": discount, "discount_currency": currency}
+        for o in missing
+        for product_id, quantity, price, discount in o.lines
+    ), batch_size=BATCH)
+    n_returns = rows_insert(Return, (
+        {"order_id": order_ids[o.number], "value": value, "value_currency": currency,
+         "returned_at": returned_at, "reference": f"{o.number}-R{k}"}
+        for o in missing
+        for k, (value, returned_at) in enumerate(o.returns, start=1)
+    ), batch_size=BATCH)
     return len(new_customers), len(missing), n_lines, n_returns

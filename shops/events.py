@@ -34,3 +34,21 @@ def on_figures_changed(handler: Handler) -> None:
 def figures_changed(event: FiguresChanged) -> None:
     for handler in list(_handlers):
         handler(event)
+
+
+# --- what else a shop holds ------------------------------------------------------------------
+
+#: Other apps' data that fixes a shop's currency (its amounts are in it) and makes a time
+#: zone change need confirmation: (label, check(shop_id) -> bool), registered in their
+#: AppConfig.ready() (pricing: discount configurations).
+DataCheck = Callable[[int], bool]
+_data_checks: list[tuple[str, DataCheck]] = []
+
+
+def on_shop_data(label, check: DataCheck) -> None:
+    if all(existing is not check for _label, existing in _data_checks):
+        _data_checks.append((label, check))
+
+
+def shop_data_checks() -> list[tuple[str, DataCheck]]:
+    return list(_data_checks)

@@ -51,7 +51,9 @@ class Shop(models.Model):
 class Collection(models.Model):
     """A tag or collection of products, used by special offers and rules."""
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="collections")
+    shop = models.ForeignKey(
+        Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="collections"
+    )
     code = models.SlugField(_("code"), max_length=64)
     name = models.CharField(_("name"), max_length=200)
 
@@ -68,7 +70,9 @@ class Collection(models.Model):
 
 
 class Customer(models.Model):
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="customers")
+    shop = models.ForeignKey(
+        Shop, verbose_name=_("shop"), on_delete=models.PROTECT, related_name="customers"
+    )
     external_id = models.CharField(_("external id"), max_length=64)
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("email"), blank=True)
@@ -131,7 +135,9 @@ class Customer(models.Model):
 
 
 class Product(models.Model):
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="products")
+    shop = models.ForeignKey(
+        Shop, verbose_name=_("shop"), on_delete=models.PROTECT, related_name="products"
+    )
     sku = models.CharField(_("SKU"), max_length=64)
     name = models.CharField(_("name"), max_length=200)
     price = MoneyField(_("price"), **MONEY)
@@ -141,6 +147,11 @@ class Product(models.Model):
     )
     collections = models.ManyToManyField(
         Collection, verbose_name=_("collections"), blank=True, related_name="products"
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True,
+        help_text=_("Untick when the product is out of stock or withdrawn: it is then no "
+                    "longer offered or accepted as a gift."),
     )
 
     class Meta:
@@ -171,7 +182,9 @@ class OrderStatus(models.TextChoices):
 
 
 class Order(models.Model):
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
+    shop = models.ForeignKey(
+        Shop, verbose_name=_("shop"), on_delete=models.PROTECT, related_name="orders"
+    )
     number = models.CharField(_("number"), max_length=64)
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders"
@@ -340,3 +353,20 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class StaffPreference(models.Model):
+    """What a staff user chose for themselves in the admin (today: its language)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("staff user"), on_delete=models.CASCADE,
+        related_name="admin_preference",
+    )
+    language = models.CharField(_("admin language"), max_length=8, choices=settings.LANGUAGES)
+
+    class Meta:
+        verbose_name = _("staff preference")
+        verbose_name_plural = _("staff preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language}"

@@ -176,3 +176,49 @@ def order_totals_refresh(*, order: Order, was_counted: bool, old_value: Decimal 
     _report(order, was_counted=was_counted, old_value=old_value)
     return order
 
+
+
+# --- the shop itself ---------------------------------------------------------------------------
+
+
+def shop_data(shop: Shop) -> list[str]:
+    """What the shop already holds in its currency and time zone, as labels (empty: none).
+    One EXISTS query per kind: products, orders, and what other apps registered."""
+    found = []
+    if Product.objects.filter(shop=shop).exists():
+        found.append(_("products"))
+    if Order.objects.filter(shop=shop).exists():
+        found.append(_("orders"))
+    for label, check in events.shop_data_checks():
+        if check(shop.pk):
+            found.append(str(label))
+    return found
+
+
+#: The fields `shop_update` may change.
+SHOP_FIELDS = ("code", "name", "currency", "default_language", "timezone")
+
+
+@transaction.atomic
+def shop_update(*, shop: Shop, confirm_timezone: bool = False, **fields) -> Shop:
+    """Change a shop's settings. Its currency is fixed once it has data (see `shop_data`);
+    its time zone changes only with `confirm_timezone` then (day boundaries move). The
+    shop's row is locked, so the check and the write see the same shop. On PostgreSQL a
+    trigger also refuses a currency change of a shop with products or orders."""
+    unknown = set(fields) - set(SHOP_FIELDS)
+    if unknown:
+        raise TypeError(f"shop_update() cannot change {sorted(unknown)}")
+    current = Shop.objects.select_for_update().get(pk=shop.pk)
+    changed = {name: value for name, value in fields.items() if getattr(current, name) != value}
+    if not changed:
+        return current
+    validation.check_shop_change(
+        currency_changes="currency" in changed, timezone_changes="timezone" in changed,
+        confirm_timezone=confirm_timezone,
+        data=shop_data(current) if {"currency", "timezone"} & set(changed) else [],
+    )
+    for name, value in changed.items():
+        setattr(current, name, value)
+    current.full_clean()
+    current.save(update_fields=list(changed))
+    return current

@@ -1,16 +1,20 @@
 """Every changelist runs a constant number of queries whatever the number of rows, for a
 superuser and for a staff user who sees only their shops."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from loyalty import segments, services
-from shops.models import ShopStaff
+from shops.models import Shop, ShopStaff
 from shops.tokens import api_token_create
+from tests.conftest import shared_world
 from tests.factories import CategoryFactory, CustomerFactory, ShopFactory, add_rule, order
 from tests.scoping_world import staff_of
 
@@ -63,21 +67,42 @@ def queries_for(client, name):
     return len(ctx)
 
 
-@pytest.mark.parametrize("name", CHANGELISTS)
-def test_changelist_queries_do_not_grow_with_rows(admin_client, name):
-    make_rows(5)
-    few = queries_for(admin_client, name)
-    make_rows(45)
-    many = queries_for(admin_client, name)
-    assert many == few
+def _changelist_world():
+    """Built once for both tests below: the superuser's counts with 5 rows, then 45 rows
+    more in another shop, and a shop nobody is bound to."""
+    small = make_rows(5)
+    admin = User.objects.create_superuser("admin", "admin@example.com", "password")
+    few = {}
+    for name in CHANGELISTS:
+        client = Client()  # as admin_client: a fresh client, force-logged in
+        client.force_login(admin)
+        few[name] = queries_for(client, name)
+    large = make_rows(45)
+    ShopFactory(code="elsewhere")
+    return ChangelistWorld(few=few, small=small, large=large)
 
 
-@pytest.mark.parametrize("name", CHANGELISTS)
-def test_scoped_changelist_queries_do_not_grow_with_rows(client, name):
-    ShopFactory(code="elsewhere")  # a shop the user does not see
-    user = staff_of(make_rows(5))
-    client.force_login(user)
-    few = queries_for(client, name)
-    ShopStaff.objects.create(user=user, shop=make_rows(45))
-    many = queries_for(client, name)
-    assert many == few
+@dataclass
+class ChangelistWorld:
+    few: dict[str, int]  # a superuser's queries per changelist with only `small`'s rows
+    small: Shop  # 5 rows of each
+    large: Shop  # 45 rows of each
+
+
+class TestChangelistQueries:
+    world = shared_world(_changelist_world, scope="class")
+
+    @pytest.mark.parametrize("name", CHANGELISTS)
+    def test_changelist_queries_do_not_grow_with_rows(self, admin_client, world, name):
+        few = world.few[name]  # counted with 5 rows
+        many = queries_for(admin_client, name)
+        assert many == few
+
+    @pytest.mark.parametrize("name", CHANGELISTS)
+    def test_scoped_changelist_queries_do_not_grow_with_rows(self, client, world, name):
+        user = staff_of(world.small)  # and not of the shop "elsewhere"
+        client.force_login(user)
+        few = queries_for(client, name)
+        ShopStaff.objects.create(user=user, shop=world.large)
+        many = queries_for(client, name)
+        assert many == few

@@ -2,6 +2,7 @@
 anything of shop B, on every shop-owned admin page (walked from the admin registry, so new
 admins are covered as they are registered). Superusers see everything."""
 
+import copy
 import csv
 import io
 
@@ -17,6 +18,7 @@ from django.urls import reverse
 from shops import admin_import
 from shops.models import Customer, Order, Shop
 from shops.scoping import ShopScoped, shop_path_for
+from tests.conftest import shared_world
 from tests.scoping_world import build_shop, staff_of
 
 pytestmark = pytest.mark.django_db
@@ -29,9 +31,13 @@ SCOPED = sorted(
 SCOPED_IDS = [label for label, _ in SCOPED]
 
 
+# Built once for the module (every test here only reads it or writes in its own savepoint).
+_world = shared_world(lambda: (build_shop("aa", "PLN"), build_shop("bb", "UAH")))
+
+
 @pytest.fixture
-def world():
-    return build_shop("aa", "PLN"), build_shop("bb", "UAH")
+def world(_world):
+    return copy.deepcopy(_world)
 
 
 @pytest.fixture
@@ -366,3 +372,16 @@ def test_scoped_changelists_run_constant_queries_whatever_the_rows(client, world
     for code in ("cc", "dd"):
         ShopStaff.objects.create(user=user, shop=build_shop(code, "EUR")["shop"])
     assert counts() == few
+
+
+def test_confirming_another_shops_bulk_send_is_a_404_like_every_foreign_object(staff, world):
+    from notifications.models import BulkSend
+
+    theirs = BulkSend.objects.get(shop=world[1]["shop"])
+
+    response = staff.post(reverse("admin:notifications_bulksend_change", args=[theirs.pk]),
+                          {"_confirm": "1"})
+
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.confirmed_at) == ("draft", None)

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from djmoney.money import Money
 
-from pricing.models import OrderDiscount, PromoCode, PromoCodeUse
+from pricing.models import OrderDiscount, OrderGift, PromoCode, PromoCodeUse
 from tests.api.conftest import fields, order_body
 from tests.factories import ProductFactory
 from tests.pricing.factories import PromoCodeFactory, threshold
@@ -52,7 +52,7 @@ def test_a_quote_has_lines_breakdown_gifts_and_points(api, customer, shirt, tee)
     assert (body["goods_total"], body["discount_total"], body["total"]) == (
         "1200.00", "60.00", "1140.00")
     assert (body["points_to_earn"], body["free_shipping"]) == (25, False)
-    assert body["gifts"] == [{"sku": "TEE", "name": "T-shirt"}]
+    assert body["gifts"] == [{"id": tee.pk, "sku": "TEE", "name": "T-shirt"}]
     line = body["lines"][0]
     assert (line["sku"], line["quantity"], line["unit_price"], line["total"],
             line["final_unit_price"]) == ("SHIRT", 2, "600.00", "1140.00", "570.00")
@@ -113,7 +113,8 @@ def test_an_unknown_promo_code_is_reported_in_the_quote_not_as_an_error(api, cus
 
 def test_confirming_records_the_discounts_on_the_order_once(api, customer, tee, cap, shop):
     threshold(shop, ("100", "10"), name="10% from 100")
-    PromoCodeFactory(shop=shop, code="HELLO", percent=Decimal("5"), usage_limit=1)
+    PromoCodeFactory(shop=shop, code="HELLO", percent=Decimal("5"), usage_limit=1,
+                     stacking="sequential")
     api.post("/orders", order_body())  # 2 x TEE (50), 1 x CAP (30): 130 at list prices
 
     response = api.post("/orders/A-1/discounts", {"promo_code": "hello"})
@@ -148,3 +149,32 @@ def test_a_used_up_promo_code_is_not_applied_nor_counted(api, customer, tee, cap
     assert body["discounts"] == []
     assert not PromoCodeUse.objects.exists()
     assert PromoCode.objects.get().times_used == 1
+
+
+def test_the_chosen_gift_is_recorded_and_returned(api, customer, tee, cap, shop):
+    tier = threshold(shop, ("100", "10"), name="10% from 100").tiers.get()
+    tier.gifts.add(cap)
+    api.post("/orders", order_body())
+
+    response = api.post("/orders/A-1/discounts", {"gift_product_id": cap.pk})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["quote"]["gifts"] == [{"id": cap.pk, "sku": "CAP", "name": "Cap"}]
+    assert body["gift"] == {"id": cap.pk, "sku": "CAP", "name": "Cap",
+                            "discount": "10% from 100"}
+    assert OrderGift.objects.get().sku == "CAP"
+
+
+def test_a_gift_not_on_offer_is_a_422_and_records_nothing(api, customer, tee, cap, shop):
+    tier = threshold(shop, ("100", "10"), name="10% from 100").tiers.get()
+    tier.gifts.add(cap)
+    api.post("/orders", order_body())
+
+    response = api.post("/orders/A-1/discounts", {"gift_product_id": tee.pk})
+
+    assert response.status_code == 422
+    assert fields(response) == {
+        "gift_product_id": "This product is not one of the gifts on offer for this order."}
+    assert not OrderDiscount.objects.exists() and not OrderGift.objects.exists()
+    assert api.post("/orders/A-1/discounts", {"gift_product_id": cap.pk}).status_code == 201

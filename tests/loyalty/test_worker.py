@@ -31,8 +31,14 @@ def drop_connections():
 def redis_worker():
     if not REDIS_URL or connection.vendor != "postgresql":
         pytest.skip("needs TEST_REDIS_URL and PostgreSQL (set by .ci/run)")
-    saved = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
-    app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
+    saved = {k: app.conf[k] for k in ("broker_url", "task_always_eager",
+                                      "broker_transport_options")}
+    # Under pytest-xdist each worker process has its own test database: its own key prefix
+    # keeps another worker's Celery worker from taking its tasks off the shared Redis.
+    prefix = f"patron-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:"
+    app.conf.update(broker_url=REDIS_URL, task_always_eager=False,
+                    broker_transport_options={**saved["broker_transport_options"],
+                                              "global_keyprefix": prefix})
     drop_connections()
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):

@@ -1,8 +1,11 @@
-from dataclasses import dataclass
+import ipaddress
+import socket
+from dataclasses import dataclass, field
 
 import pytest
 
 from loyalty.models import Category
+from notifications import addresses
 from notifications.models import ChannelSettings
 from shops.models import Shop
 from tests.factories import CategoryFactory, ShopFactory
@@ -14,6 +17,35 @@ NAMES = {
                "fr": "Argent"},
     "Member": {"en": "Member", "pl": "Klient", "uk": "Клієнт", "ru": "Клиент", "fr": "Membre"},
 }
+
+
+@dataclass
+class FakeDNS:
+    """What names resolve to in these tests (no test asks the real DNS); IP literals
+    resolve to themselves. `lookups` counts the questions asked."""
+
+    names: dict[str, list[str]] = field(default_factory=lambda: {
+        "bot.example.com": ["93.184.216.34"],
+    })
+    lookups: list[str] = field(default_factory=list)
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        self.lookups.append(host)
+        try:
+            ipaddress.ip_address(host)
+            return [host]
+        except ValueError:
+            pass
+        if host not in self.names:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return self.names[host]
+
+
+@pytest.fixture(autouse=True)
+def dns(monkeypatch) -> FakeDNS:
+    fake = FakeDNS()
+    monkeypatch.setattr(addresses, "resolve", fake.resolve)
+    return fake
 
 
 def translated_category(shop, name, rank, **flags) -> Category:
@@ -43,10 +75,15 @@ def ladder(db) -> Ladder:
     )
 
 
-def use_sms(shop, **fields) -> ChannelSettings:
+def use_sms(shop, *, categories_send=True, **fields) -> ChannelSettings:
+    """Turn the shop's SMS channel on. `categories_send`: also switch on the welcome and
+    after-order SMS of its existing categories (as the migration did for shops already
+    sending SMS); the per-category switches themselves are tested with it off."""
     cfg, _ = ChannelSettings.objects.update_or_create(
         shop=shop, defaults={"sms_enabled": True, **fields}
     )
+    if categories_send:
+        Category.objects.filter(shop=shop).update(sms_welcome=True, sms_after_order=True)
     return cfg
 
 
@@ -62,7 +99,9 @@ def sms_provider(settings):
 
 
 @pytest.fixture
-def webhook_receiver():
+def webhook_receiver(settings):
+    """A receiver on 127.0.0.1, which webhooks may reach only when it is allowed."""
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     endpoint = HttpEndpoint()
     server = start_http(endpoint)
     yield endpoint

@@ -39,6 +39,13 @@ class HttpEndpoint:
 
     failures: int = 0
     fail_with: int = 503
+    fail_body: bytes = b'{"error": "try later"}'
+    fail_headers: dict[str, str] = field(default_factory=dict)
+    #: Seconds to wait before answering each of the next accepted requests (delivered first,
+    #: then answered late: a client timing out must not make it a second delivery).
+    delays: list[float] = field(default_factory=list)
+    #: Set to cut every pending delay short.
+    release: threading.Event = field(default_factory=threading.Event)
     requests: list[Request] = field(default_factory=list)
     delivered: dict[str, Request] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -52,7 +59,10 @@ class HttpEndpoint:
                 return self.fail_with
             key = request.headers.get("Idempotency-Key", "")
             self.delivered.setdefault(key, request)
-            return 200
+            delay = self.delays.pop(0) if self.delays else 0
+        if delay:
+            self.release.wait(delay)
+        return 200
 
 
 def start_http(endpoint: HttpEndpoint):
@@ -60,9 +70,14 @@ def start_http(endpoint: HttpEndpoint):
         def do_POST(self):  # noqa: N802 - the http.server API
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             status = endpoint.handle(Request(self.path, dict(self.headers), body))
-            self.send_response(status)
-            self.end_headers()
-            self.wfile.write(b'{"ok": true}' if status == 200 else b'{"error": "try later"}')
+            try:
+                self.send_response(status)
+                for name, value in ({} if status == 200 else endpoint.fail_headers).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}' if status == 200 else endpoint.fail_body)
+            except OSError:
+                pass  # the client gave up (timed out or was killed) before the answer
 
         def log_message(self, *args):
             pass

@@ -147,6 +147,7 @@ def test_message_detail_is_read_only(admin_client, ladder):
 def test_channel_settings_need_a_secret_for_a_webhook(admin_client, ladder):
     response = admin_client.post(reverse("admin:notifications_channelsettings_add"), {
         "shop": ladder.shop.pk, "email_enabled": "on", "sms_price": "1.01",
+        "sms_billing": "characters", "sms_billing_characters": "70",
         "webhook_url": "https://bot.example.com/hook", "webhook_secret": "",
     })
 

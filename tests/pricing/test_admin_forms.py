@@ -153,7 +153,9 @@ def promo(shop, **extra):
     data = configuration(shop, name="Spring", code="SPRING", percent="", amount_0="",
                          amount_1="PLN", valid_from="", valid_until="", usage_limit="",
                          usage_limit_per_customer="", minimum_order_value_0="",
-                         minimum_order_value_1="PLN", combinable="on")
+                         minimum_order_value_1="PLN", combinable="on",
+                         max_discount_percent="", max_discount_amount_0="",
+                         max_discount_amount_1="PLN")
     data.update(extra)
     return data
 
@@ -224,6 +226,34 @@ def test_promo_code_is_unique_per_shop_and_client_type_in_any_case(admin_client,
     assert form_errors(response)["code"] == [
         "This shop already has this code for this client type."]
     assert PromoCode.objects.count() == 1
+
+
+def test_promo_code_maximum_discount_is_saved_as_a_percent(admin_client, shop):
+    response = post_promo(admin_client, shop, percent="50", max_discount_percent="60")
+
+    assert response.status_code == 302
+    code = PromoCode.objects.get()
+    assert (code.max_discount_percent, code.max_discount_amount) == (D("60"), None)
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "message"),
+    [
+        (
+            {"max_discount_percent": "20", "max_discount_amount_0": "30"},
+            "max_discount_amount",
+            "Give the maximum discount as a percent or as an amount, not both.",
+        ),
+        ({"max_discount_percent": "120"}, "max_discount_percent",
+         "Ensure this value is less than or equal to 100."),
+        ({"max_discount_amount_0": "-1"}, "max_discount_amount", "Must not be negative."),
+    ],
+)
+def test_promo_code_maximum_discount_is_validated(admin_client, shop, extra, field, message):
+    response = post_promo(admin_client, shop, percent="10", **extra)
+
+    assert form_errors(response)[field] == [message]
+    assert not PromoCode.objects.exists()
 
 
 # --- other configurations -------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pricing import demo, models
 from pricing.services import cart_quote
 from shops import demo as shops_demo
 from shops.models import Product, Shop
+from tests.conftest import shared_world
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +27,8 @@ def counts():
     return {m._meta.label: m.objects.count() for m in PRICING_MODELS}
 
 
-@pytest.fixture
-def demo_shops():
-    shops_demo.build(stdout=StringIO(), scale=0.01, seed=42)
+# The shops' demo data, built once for the module's tests (each adds the pricing demo).
+demo_shops = shared_world(lambda: shops_demo.build(stdout=StringIO(), scale=0.01, seed=42))
 
 
 def test_demo_configures_every_shop_and_client_type_and_is_idempotent(demo_shops):

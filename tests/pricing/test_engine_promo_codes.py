@@ -1,4 +1,4 @@
-"""Promo codes: validity, limits, minimum order, amount spreading, stacking after the rest."""
+"""Promo codes: validity, limits, minimum order, amount spreading, their own stacking mode, cap."""
 
 from datetime import date
 from decimal import Decimal as D
@@ -126,7 +126,7 @@ def test_code_minimum_is_checked_on_goods_before_discounts():
         [category(), promo("10", minimum_order_value=D("100"))],
     )
 
-    assert result.total == D("72.00")  # 100 x 0.8, then the code on 80
+    assert result.total == D("70.00")  # reached on 100 although 80 after the category
     assert result.promo_code == "SPRING"
 
 
@@ -159,15 +159,20 @@ def test_amount_code_is_spread_with_the_remainder_on_the_last_line():
     assert result.total == D("50.00")
 
 
-def test_amount_code_is_spread_on_the_already_reduced_line_values():
+@pytest.mark.parametrize(
+    ("code_stacking", "to_pay"),
+    [("sequential", [D("40.00"), D("80.00")]), ("sum", [D("35.00"), D("85.00")])],
+)
+def test_amount_code_is_spread_on_the_values_it_applies_to(code_stacking, to_pay):
     half = QuantityProfile(QuantityBasis.QUANTITY, (QuantityTier(D("1"), D("50")),))
     result = quote(
         cart(line(1, "100", quantity_profile=half), line(2, "100")),
         customer(),
-        [QuantityDiscount(**common("quantity")), promo(amount="30")],
+        [QuantityDiscount(**common("quantity")), promo(amount="30", stacking=code_stacking)],
     )
 
-    assert [ln.line_total for ln in result.lines] == [D("40.00"), D("80.00")]
+    # sequential: on the reduced values 50 and 100; sum: on the undiscounted 100 and 100
+    assert [ln.line_total for ln in result.lines] == to_pay
 
 
 @pytest.mark.parametrize(("minimum", "to_pay"), [("0", "0.00"), ("30", "30.00")])
@@ -181,17 +186,90 @@ def test_amount_code_larger_than_the_order_stops_at_zero_or_the_floor(minimum, t
 # --- stacking with the other discounts ---
 
 
-@pytest.mark.parametrize("code_stacking", ["sum", "sequential"])
-def test_half_price_sale_plus_half_price_code_is_not_free(code_stacking):
-    sale = ThresholdDiscount(**common("sale"), tiers=(ThresholdTier(D("0"), D("50")),))
+def sale(percent="50", stacking="sum"):
+    return ThresholdDiscount(
+        **common("sale", stacking), tiers=(ThresholdTier(D("0"), D(percent)),)
+    )
 
-    result = quote(cart(line(1, "100")), customer(), [sale, promo("50", stacking=code_stacking)])
+
+def test_half_price_sale_plus_sequential_half_price_code_pays_a_quarter():
+    discounts = [sale(stacking="sequential"), promo("50", stacking="sequential")]
+
+    result = quote(cart(line(1, "100")), customer(), discounts)
 
     assert result.total == D("25.00")
     assert summary(result) == [
         ("sale", "applied", D("50.00"), None),
         ("spring", "applied", D("25.00"), None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("minimum", "cap", "to_pay", "code_entry"),
+    [
+        ("0", {}, "0.00", ("spring", "applied", D("50.00"), None)),  # what was configured
+        ("30", {}, "30.00", ("spring", "applied", D("35.00"), "below_minimum_price")),
+        (
+            "0",
+            {"max_discount_percent": D("60")},
+            "40.00",
+            ("spring", "applied", D("10.00"), "code_maximum_discount"),
+        ),
+        (
+            "0",
+            {"max_discount_amount": D("50")},
+            "50.00",
+            ("spring", "rejected", D("0"), "code_not_better"),
+        ),
+    ],
+)
+def test_half_price_sale_plus_half_price_code_in_sum_is_held_by_minimum_price_and_cap(
+    minimum, cap, to_pay, code_entry
+):
+    result = quote(
+        cart(line(1, "100", minimum=minimum)), customer(), [sale(), promo("50", **cap)]
+    )
+
+    assert result.total == D(to_pay)
+    assert summary(result)[1] == code_entry
+
+
+def test_code_cap_limits_the_code_alone():
+    result = quote(
+        cart(line(1, "300"), line(2, "100")),
+        customer(),
+        [promo("10", max_discount_amount=D("25"))],
+    )
+
+    assert result.total == D("375.00")  # 10% would be 40: "10% up to 25"
+    assert [ln.discount_amount for ln in result.lines] == [D("18.75"), D("6.25")]
+    assert summary(result) == [("spring", "applied", D("25.00"), "code_maximum_discount")]
+    assert result.promo_code == "SPRING"
+
+
+def test_code_cap_in_percent_counts_every_discount_on_the_order():
+    result = quote(
+        cart(line(1, "200")),
+        customer(category_percent=D("20")),
+        [category(), promo("20", max_discount_percent=D("30"))],
+    )
+
+    assert result.total == D("140.00")  # 40% asked, 30% of 200 = 60 allowed: the code gives 20
+    assert summary(result) == [
+        ("category", "applied", D("40.00"), None),
+        ("spring", "applied", D("20.00"), "code_maximum_discount"),
+    ]
+
+
+def test_code_cap_already_used_up_by_the_other_discounts_gives_nothing():
+    result = quote(
+        cart(line(1, "100")),
+        customer(category_percent=D("30")),
+        [category(), promo("10", max_discount_percent=D("25"))],
+    )
+
+    assert (result.total, result.promo_code) == (D("70.00"), None)
+    assert summary(result)[1] == ("spring", "rejected", D("0"), "code_not_better")
 
 
 def test_exclusive_code_is_compared_with_the_automatic_discounts():

@@ -209,3 +209,48 @@ def test_any_mode_result_does_not_depend_on_listing_order(lines, customer, confi
     rnd.shuffle(shuffled)
 
     assert priced(quote(cart, customer, shuffled)) == priced(quote(cart, customer, configs))
+
+
+def one_code(configs):
+    """A shop has one configuration per code and client type (the selector loads one)."""
+    if any(c.id == "code" for c in configs):
+        return [c for c in configs if c.id != "amount_code"]
+    return configs
+
+
+def total_of(lines, customer, configs, code):
+    return quote(Cart(lines=lines, currency_exponent=2, promo_code=code), customer, configs).total
+
+
+@settings(max_examples=400, deadline=None)
+@given(cart_lines(), customers(), discount_configs(), st.sampled_from([None, "CODE"]))
+def test_adding_a_discount_never_raises_the_total(lines, customer, configs, code):
+    configs = one_code(configs)
+    for k, added in enumerate(configs):
+        without = configs[:k] + configs[k + 1 :]
+
+        assert total_of(lines, customer, configs, code) <= total_of(
+            lines, customer, without, code
+        ), f"adding {added.id} raised the total"
+
+
+@settings(max_examples=400, deadline=None)
+@given(cart_lines(), customers(), discount_configs(), st.sampled_from([None, "CODE"]))
+def test_removing_a_rejected_discount_never_changes_the_quote(lines, customer, configs, code):
+    configs = one_code(configs)
+    cart = Cart(lines=lines, currency_exponent=2, promo_code=code)
+    result = quote(cart, customer, configs)
+    rejected = {e.discount_id for e in result.breakdown if e.status == "rejected"}
+
+    for config in configs:
+        if config.id not in rejected:
+            continue
+        smaller = quote(cart, customer, [c for c in configs if c is not config])
+
+        assert smaller.total == result.total, f"removing {config.id} changed the total"
+        assert [ln.line_total for ln in smaller.lines] == [ln.line_total for ln in result.lines]
+        assert (smaller.gift_product_ids, smaller.points_to_earn, smaller.free_shipping) == (
+            result.gift_product_ids,
+            result.points_to_earn,
+            result.free_shipping,
+        )

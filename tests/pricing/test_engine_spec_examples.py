@@ -1,4 +1,4 @@
-"""SPEC section 3 worked examples E5, E6, E8, E9 and E10, priced by the pure engine."""
+"""SPEC section 3 worked examples E5, E6, E8, E9, E10, E13 and E14, priced by the pure engine."""
 
 from datetime import date
 from decimal import Decimal as D
@@ -12,6 +12,7 @@ from pricing.engine import (
     CumulativeTier,
     CustomerContext,
     DiscountStatus,
+    PromoCode,
     Reason,
     SpecialOffer,
     ThresholdDiscount,
@@ -148,3 +149,73 @@ def test_e10_minimum_price_floor():
         (DiscountStatus.APPLIED, D("5.00"), Reason.BELOW_MINIMUM_PRICE),
     ]
     assert result.breakdown[0].message == "Cut by the product's minimum price."
+
+
+def test_e13_exclusive_compares_with_the_sum_of_all_others_its_own_type_included():
+    t1 = ThresholdDiscount(
+        id="t1", name="T1", client_type="retail", tiers=(ThresholdTier(D("0"), D("10")),)
+    )
+    t2 = ThresholdDiscount(
+        id="t2",
+        name="T2",
+        client_type="retail",
+        stacking="exclusive_if_higher",
+        tiers=(ThresholdTier(D("0"), D("12")),),
+    )
+
+    with_t2 = quote(cart_of("100"), RETAIL, [t1, t2, cumulative("5")])
+    without_t2 = quote(cart_of("100"), RETAIL, [t1, cumulative("5")])
+
+    assert with_t2.total == D("85.00")  # 12 < 10 + 5
+    assert without_t2.total == D("85.00")  # adding T2 never makes the customer pay more
+    assert [(e.discount_id, e.status, e.amount, e.reason) for e in with_t2.breakdown] == [
+        ("t1", DiscountStatus.APPLIED, D("10.00"), None),
+        ("t2", DiscountStatus.REJECTED, D("0.00"), Reason.EXCLUSIVE_NOT_HIGHER),
+        ("cumulative", DiscountStatus.APPLIED, D("5.00"), None),
+    ]
+
+
+def test_e13_a_discount_that_applies_nowhere_grants_no_gift_and_no_points():
+    threshold_with_gift = ThresholdDiscount(
+        id="threshold",
+        name="Order value",
+        client_type="retail",
+        tiers=(ThresholdTier(D("0"), D("5"), bonus_points=50, gift_product_ids=(77,)),),
+    )
+
+    result = quote(
+        cart_of("100"), RETAIL, [threshold_with_gift, cumulative("30", "exclusive_if_higher")]
+    )
+
+    assert result.total == D("70.00")
+    assert (result.gift_product_ids, result.points_granted, result.points_to_earn) == ((), 0, 0)
+    threshold_entry, cumulative_entry = result.breakdown
+    assert (threshold_entry.status, threshold_entry.reason) == (
+        DiscountStatus.REJECTED,
+        Reason.LOST_TO_EXCLUSIVE,
+    )
+    assert threshold_entry.message == "A discount that applies alone gives more on this product."
+    assert (cumulative_entry.status, cumulative_entry.amount) == (DiscountStatus.APPLIED, D("30"))
+
+
+@pytest.mark.parametrize(("mode", "to_pay"), [("sum", "80.00"), ("sequential", "81.00")])
+def test_e14_promo_code_follows_its_own_stacking_mode(mode, to_pay):
+    code = PromoCode(
+        id="code",
+        name="TEN",
+        client_type="retail",
+        stacking=mode,
+        position=3,  # after the threshold (position 2) in the sequential chain
+        code="TEN",
+        percent=D("10"),
+    )
+    cart = Cart(lines=cart_of("100").lines, currency_exponent=2, promo_code="TEN")
+
+    result = quote(cart, RETAIL, [threshold(("0", "10"), stacking=mode), code])
+
+    assert result.total == D(to_pay)
+    assert [(e.discount_id, e.amount) for e in result.breakdown] == [
+        ("threshold", D("10.00")),
+        ("code", D("10.00" if mode == "sum" else "9.00")),
+    ]
+    assert result.promo_code == "TEN"

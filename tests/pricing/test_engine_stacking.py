@@ -509,3 +509,47 @@ def test_order_level_benefits_are_granted_even_with_zero_percent():
 
     assert result.gift_product_ids == (99,)
     assert summary(result) == [("threshold", "applied", D("0"), None)]
+
+
+def test_exclusive_is_compared_after_the_minimum_price_so_it_never_raises_the_price():
+    # 4 shirts at 50, minimum 50: the free shirt is a gift (150); 30% alone would take 60 off
+    # the list price, but the minimum price brings it back to 200 for 4 paid shirts.
+    shirts = cart(line(1, "50", 4, minimum="50", collections={"T"}))
+    discounts = [offer(3, 1), category("exclusive_if_higher")]
+
+    result = quote(shirts, customer(category_percent=D("30")), discounts)
+
+    assert (result.total, result.lines[0].free_quantity) == (D("150.00"), 1)
+    assert summary(result) == [
+        ("offer", "applied", D("50.00"), None),
+        ("category", "rejected", D("0"), "exclusive_not_higher"),
+    ]
+
+
+def test_exclusive_that_wins_no_line_grants_no_gift_nor_points():
+    result = quote(
+        cart(line(1, "100")),
+        customer(category_percent=D("20")),
+        [category(), threshold("10", stacking="exclusive_if_higher", bonus_points=30,
+                               gift_product_ids=(5,))],
+    )
+
+    assert result.total == D("80.00")
+    assert (result.gift_product_ids, result.points_granted) == ((), 0)
+    assert summary(result)[1] == ("threshold", "rejected", D("0"), "exclusive_not_higher")
+
+
+def test_gift_stays_when_the_exclusive_wins_only_some_lines():
+    profile = QuantityProfile(QuantityBasis.QUANTITY, (QuantityTier(D("1"), D("40")),))
+    result = quote(
+        cart(line(1, "100", quantity_profile=profile), line(2, "100")),
+        customer(),
+        [
+            threshold("5", gift_product_ids=(5,), bonus_points=10),
+            QuantityDiscount(**common("quantity", "exclusive_if_higher", 0)),
+        ],
+    )
+
+    assert [ln.line_total for ln in result.lines] == [D("60.00"), D("95.00")]
+    assert (result.gift_product_ids, result.points_granted) == ((5,), 10)
+    assert summary(result)[0] == ("threshold", "applied", D("5.00"), None)

@@ -43,7 +43,9 @@ def test_confirm_records_discounts_per_line_and_keeps_them_after_configuration_c
     shop, customer
 ):
     discount = threshold(shop, ("500", "5"), name="5% from 500")
-    PromoCodeFactory(shop=shop, code="TEN", percent=D("10"), name="Ten off")
+    PromoCodeFactory(
+        shop=shop, code="TEN", percent=D("10"), name="Ten off", stacking="sequential"
+    )
     first, second = products(shop, "400", "200")
     quote = cart_quote(shop=shop, customer=customer, lines=[(first, 1), (second, 1)],
                        promo_code="ten")

@@ -242,13 +242,33 @@ def test_disabled_configurations_are_not_considered(shop, customer):
 
 def test_promo_code_matches_in_any_case_and_applies_on_the_reduced_price(shop, customer):
     threshold(shop, ("0", "50"), name="Sale")
-    PromoCodeFactory(shop=shop, code="HALF", percent=D("50"))
+    PromoCodeFactory(shop=shop, code="HALF", percent=D("50"), stacking="sequential")
 
     result = cart_quote(shop=shop, customer=customer, lines=[(product(shop, "100"), 1)],
                         promo_code="  half ")
 
-    assert result.quote.total == D("25.00")  # never free: 50% then 50%
+    assert result.quote.total == D("25.00")  # sequential: 50% then 50%
     assert result.quote.promo_code == "HALF"
+
+
+@pytest.mark.parametrize(
+    ("cap", "to_pay", "code_took"),
+    [
+        ({"max_discount_percent": D("60")}, "40.00", "10.00"),
+        ({"max_discount_amount": Money("70", "PLN")}, "30.00", "20.00"),
+    ],
+)
+def test_promo_code_in_sum_is_held_by_its_maximum_discount(shop, customer, cap, to_pay,
+                                                           code_took):
+    threshold(shop, ("0", "50"), name="Sale")
+    PromoCodeFactory(shop=shop, code="HALF", percent=D("50"), **cap)
+
+    result = cart_quote(shop=shop, customer=customer, lines=[(product(shop, "100"), 1)],
+                        promo_code="HALF")
+
+    assert result.quote.total == D(to_pay)  # 50% + 50% in sum would be free
+    code_entry = result.quote.breakdown[1]
+    assert (code_entry.amount, code_entry.reason) == (D(code_took), Reason.CODE_MAXIMUM_DISCOUNT)
 
 
 def test_unknown_promo_code_is_listed(shop, customer):

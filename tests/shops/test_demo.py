@@ -18,6 +18,7 @@ from shops.models import (
     Return,
     Shop,
 )
+from tests.conftest import shared_world
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,10 @@ def _demo() -> str:
     out = StringIO()
     call_command("demo", scale=0.01, stdout=out)
     return out.getvalue()
+
+
+# One build for the module: every test reads it (and writes only in its own savepoint).
+demo_output = shared_world(_demo)
 
 
 def _counts() -> dict[str, int]:
@@ -52,8 +57,7 @@ def _sum_per_order(queryset, expression):
     )
 
 
-def test_demo_builds_three_shops_with_their_currency_language_and_time_zone():
-    _demo()
+def test_demo_builds_three_shops_with_their_currency_language_and_time_zone(demo_output):
 
     shops = Shop.objects.order_by("code")
     assert list(shops.values_list("code", "currency", "default_language", "timezone")) == [
@@ -69,8 +73,7 @@ def test_demo_builds_three_shops_with_their_currency_language_and_time_zone():
         assert not shop.orders.exclude(goods_total_currency=shop.currency).exists()
 
 
-def test_demo_customers_and_orders_have_the_realistic_mix():
-    _demo()
+def test_demo_customers_and_orders_have_the_realistic_mix(demo_output):
 
     assert set(Customer.objects.values_list("client_type", flat=True)) == {
         ClientType.RETAIL, ClientType.WHOLESALE,
@@ -96,8 +99,7 @@ def test_demo_customers_and_orders_have_the_realistic_mix():
     assert not Order.objects.filter(lines__isnull=True).exists()
 
 
-def test_demo_order_totals_match_their_lines_and_returns():
-    _demo()
+def test_demo_order_totals_match_their_lines_and_returns(demo_output):
 
     line_value = ExpressionWrapper(
         F("unit_price") * F("quantity") - F("discount"), output_field=AMOUNT
@@ -117,8 +119,7 @@ def test_demo_order_totals_match_their_lines_and_returns():
     assert mismatched == []
 
 
-def test_demo_run_twice_adds_nothing():
-    _demo()
+def test_demo_run_twice_adds_nothing(demo_output):
     first = _counts()
 
     output = _demo()
@@ -127,8 +128,8 @@ def test_demo_run_twice_adds_nothing():
     assert "already exists" in output
 
 
-def test_demo_creates_the_admin_superuser():
-    output = _demo()
+def test_demo_creates_the_admin_superuser(demo_output):
+    output = demo_output
 
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser
