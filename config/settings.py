@@ -112,13 +112,18 @@ LANGUAGES = [
 LOCALE_PATHS = [BASE_DIR / "locale"]
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+# modeltranslation's tabbed admin loads jQuery UI from a public CDN by default; nothing the
+# admin loads may come from outside the server, so it is vendored (static/vendor/jquery-ui).
+JQUERY_UI_URL = "vendor/jquery-ui/jquery-ui.min.js"
+JQUERY_URL = "admin/js/vendor/jquery/jquery.min.js"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-# Vendored front-end files (Chart.js for the statistics page), served as static files.
+# Vendored front-end files (Chart.js for the statistics page, jQuery UI for the translation
+# tabs), served as static files.
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # django-money: an explicit list keeps migrations stable.

@@ -1,9 +1,15 @@
 from django.contrib import admin
 from django.urls import path
 
+from config import dashboard
 from config.api import api
 from loyalty import views_statistics
-from shops import admin_import, admin_language
+from shops import admin_import, admin_language, labels
+
+# Before admin.site.urls builds the URLs: the home page, and autocompletes that tell
+# shops apart.
+dashboard.install(admin.site)
+labels.install(admin.site)
 
 urlpatterns = [
     # Before the admin's catch-all, which would otherwise take this URL.

@@ -4,15 +4,18 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from modeltranslation.admin import TabbedTranslationAdmin
 
 from shops import admin as shops_admin
+from shops.labels import ShopLabelledChoiceField
 from shops.models import ClientType, Customer, Shop
 from shops.scoping import ReadOnlyScopedAdmin, ShopScoped, ShopScopedAdmin, ShopScopedInline
 
@@ -34,6 +37,7 @@ class PreviewMixin:
         extra_context = {**(extra_context or {}), "show_preview": True}
         if request.method != "POST" or PREVIEW not in request.POST:
             return super().changeform_view(request, object_id, form_url, extra_context)
+        request._patron_preview = True  # nothing is saved: no "was added successfully"
         with transaction.atomic():
             response = super().changeform_view(request, object_id, form_url, extra_context)
             if response.status_code != 302:  # the form has errors: show them
@@ -46,7 +50,6 @@ class PreviewMixin:
             summary = services.categories_recalculate(shop=shop, dry_run=True)
             sample = _sample_rows(summary.sample)
             transaction.set_rollback(True)
-        list(messages.get_messages(request))  # consume the "saved" message: nothing was saved
         replay = [(k, v) for k, values in request.POST.lists() for v in values
                   if k not in (PREVIEW, "csrfmiddlewaretoken")]
         context = {
@@ -55,6 +58,11 @@ class PreviewMixin:
             "opts": self.model._meta,
         }
         return render(request, "admin/loyalty/preview.html", context)
+
+
+    def message_user(self, request, *args, **kwargs):
+        if not getattr(request, "_patron_preview", False):
+            super().message_user(request, *args, **kwargs)
 
 
 def _sample_rows(decisions):
@@ -249,8 +257,16 @@ def explain_names(shop) -> explain_text.Names:
 
 
 class MoveForm(forms.Form):
-    category = forms.ModelChoiceField(
+    category = ShopLabelledChoiceField(
         queryset=Category.objects.none(), label=gettext_lazy("Move to category")
+    )
+    lock = forms.BooleanField(
+        label=gettext_lazy("and lock them in this category"), required=False, initial=True,
+        help_text=gettext_lazy(
+            "Keeps the customers in this category: recalculations (the nightly one too) do "
+            "not move locked customers until staff unlock them. Untick to let the rules "
+            "move them again at the next recalculation."
+        ),
     )
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=300)
 
@@ -330,7 +346,8 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
                     changed += 1
                     self.log_change(request, customer, _("Locked automatic category movement.")
                                     if locked else _("Unlocked automatic category movement."))
-        self.message_user(request, _("%(n)d customers changed.") % {"n": changed})
+        self.message_user(request, ngettext(
+            "%(n)d customer changed.", "%(n)d customers changed.", changed) % {"n": changed})
 
     @admin.action(description=gettext_lazy("Move to a category…"), permissions=("move",))
     def move_selected(self, request, queryset):
@@ -339,19 +356,27 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
         shop_ids = set(queryset.values_list("shop_id", flat=True))
         form = MoveForm(request.POST if "apply" in request.POST else None, shop_ids=shop_ids)
         if form.is_valid():
-            category = form.cleaned_data["category"]
+            category, lock = form.cleaned_data["category"], form.cleaned_data["lock"]
             moved = 0
             with transaction.atomic():
                 for customer in queryset.filter(shop_id=category.shop_id).order_by("pk"):
                     if services.customer_move(
                         customer=customer, category=category, staff_user=request.user,
-                        note=form.cleaned_data["note"],
+                        note=form.cleaned_data["note"], lock=lock,
                     ):
                         moved += 1
-                        self.log_change(request, customer, _("Moved to category %(category)s.")
-                                        % {"category": category})
-            self.message_user(request, _("%(n)d customers moved to %(category)s.") % {
-                "n": moved, "category": category})
+                        self.log_change(request, customer, (
+                            _("Moved to category %(category)s and locked.") if lock
+                            else _("Moved to category %(category)s.")
+                        ) % {"category": category})
+            message = ngettext(
+                "%(n)d customer moved to %(category)s and locked.",
+                "%(n)d customers moved to %(category)s and locked.", moved,
+            ) if lock else ngettext(
+                "%(n)d customer moved to %(category)s.",
+                "%(n)d customers moved to %(category)s.", moved,
+            )
+            self.message_user(request, message % {"n": moved, "category": category})
             return None
         return TemplateResponse(request, "admin/loyalty/move_customers.html", {
             **self.admin_site.each_context(request), "title": _("Move customers"),
@@ -367,8 +392,9 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
             transaction.on_commit(
                 lambda customer_id=customer_id: tasks.recalculate_customer.delay(customer_id)
             )
-        self.message_user(request, _("Recalculation requested for %(n)d customers.") % {
-            "n": len(ids)})
+        self.message_user(request, ngettext(
+            "Recalculation requested for %(n)d customer.",
+            "Recalculation requested for %(n)d customers.", len(ids)) % {"n": len(ids)})
 
 
 admin.site.unregister(Shop)
@@ -394,6 +420,12 @@ class ShopAdmin(shops_admin.ShopAdmin):
             self.message_user(request, _(
                 "Recalculation of %(shop)s started: follow it under Recalculation runs."
             ) % {"shop": shop})
+        # From the home page's button: back to the home page, which shows the run's state.
+        target = request.POST.get("next", "")
+        if target and url_has_allowed_host_and_scheme(
+                target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+            return HttpResponseRedirect(target)
+        return None
 
 
 @admin.register(RecalculationRun)

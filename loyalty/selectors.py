@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils import timezone
+
 from shops.models import Customer, Shop
 
 from . import figures as figures_db
@@ -61,3 +63,81 @@ def customer_explain(customer: Customer, as_of: date | None = None) -> list[dict
             "holds": any(r["holds"] for r in rules),
         })
     return result
+
+
+# The admin's home page: per shop, in a fixed number of set-based queries.
+
+#: The django-celery-beat entry seeded by migration 0003 (its name is the key).
+NIGHTLY_TASK_NAME = "Nightly category recalculation (all shops)"
+
+
+def categories_with_counts(shop_ids) -> dict[int, list[dict]]:
+    """Each shop's categories (most senior first) with their number of customers; two
+    queries: the categories, and one GROUP BY over the customers."""
+    from django.db.models import Count
+
+    counts = {
+        row["category_id"]: row["n"]
+        for row in Customer.objects.filter(shop_id__in=shop_ids, category__isnull=False)
+        .values("category_id").annotate(n=Count("id")).order_by()
+    }
+    result: dict[int, list[dict]] = {}
+    for category in Category.objects.filter(shop_id__in=shop_ids).order_by("shop_id", "-rank"):
+        result.setdefault(category.shop_id, []).append(
+            {"category": category, "customers": counts.get(category.pk, 0)}
+        )
+    return result
+
+
+def moves_since(shop_ids, since) -> dict[int, dict[str, int]]:
+    """Moves up and down per shop since ``since``: by the rules, by staff, back to the
+    default; a new customer's landing in the default category is no move."""
+    from django.db.models import Count, Q
+
+    from .models import CategoryChange, ChangeReason
+
+    rows = (
+        CategoryChange.objects.filter(shop_id__in=shop_ids, changed_at__gte=since)
+        .exclude(direction=0).exclude(reason=ChangeReason.REGISTERED).values("shop_id")
+        .annotate(up=Count("id", filter=Q(direction__gt=0)),
+                  down=Count("id", filter=Q(direction__lt=0)))
+        .order_by()
+    )
+    return {row["shop_id"]: {"up": row["up"], "down": row["down"]} for row in rows}
+
+
+def last_runs(shop_ids) -> dict[int, object]:
+    """Each shop's latest real (not dry) recalculation run, in one query."""
+    from django.db.models import OuterRef, Subquery
+
+    from .models import RecalculationRun
+
+    latest = (
+        RecalculationRun.objects.filter(shop_id=OuterRef("shop_id"), dry_run=False)
+        .order_by("-started_at", "-pk").values("pk")[:1]
+    )
+    runs = RecalculationRun.objects.filter(
+        shop_id__in=shop_ids, dry_run=False, pk=Subquery(latest)
+    )
+    return {run.shop_id: run for run in runs}
+
+
+def next_nightly_recalculation(now=None):
+    """(enabled, when) of the nightly recalculation of every shop, from django-celery-beat;
+    None when the entry was deleted. One query."""
+    from django_celery_beat.models import PeriodicTask
+
+    task = (
+        PeriodicTask.objects.filter(name=NIGHTLY_TASK_NAME)
+        .select_related("crontab", "interval").first()
+    )
+    if task is None:
+        return None
+    now = now or timezone.now()
+    when = None
+    if task.enabled and task.crontab is not None:
+        schedule = task.crontab.schedule
+        when = now + schedule.remaining_estimate(now)
+    elif task.enabled and task.interval is not None:
+        when = (task.last_run_at or now) + task.interval.schedule.run_every
+    return {"enabled": task.enabled, "when": when, "task": task}

@@ -262,26 +262,39 @@ def _direction(from_category: Category | None, to_category: Category | None) -> 
 
 @transaction.atomic
 def customer_move(
-    *, customer: Customer, category: Category | None, staff_user, note: str = ""
+    *, customer: Customer, category: Category | None, staff_user, note: str = "",
+    lock: bool = False,
 ) -> CategoryChange | None:
-    """Move a customer by hand. Recorded with the staff user; works on locked customers."""
+    """Move a customer by hand. Recorded with the staff user; works on locked customers.
+
+    With ``lock`` the customer is also locked (a second history row, "Automatic movement
+    locked", by the same staff user), so that the next recalculation keeps them where staff
+    put them. Returns the move's history row, or None when they already were there."""
     customer = (
         Customer.objects.select_for_update(of=("self",)).select_related("category")
         .get(pk=customer.pk)
     )
     if category is not None and category.shop_id != customer.shop_id:
         raise ValidationError({"category": _("The category belongs to another shop.")})
-    if customer.category_id == (category.pk if category else None):
-        return None
-    old = customer.category
-    customer.category = category
-    customer.save(update_fields=["category"])
-    change = CategoryChange.objects.create(
-        shop_id=customer.shop_id, customer=customer, from_category=old, to_category=category,
-        reason=ChangeReason.MANUAL, direction=_direction(old, category), staff_user=staff_user,
-        note=note,
-    )
-    _announce(customer.shop_id, [change.pk])
+    change = None
+    if customer.category_id != (category.pk if category else None):
+        old = customer.category
+        customer.category = category
+        customer.save(update_fields=["category"])
+        change = CategoryChange.objects.create(
+            shop_id=customer.shop_id, customer=customer, from_category=old,
+            to_category=category, reason=ChangeReason.MANUAL,
+            direction=_direction(old, category), staff_user=staff_user, note=note,
+        )
+        _announce(customer.shop_id, [change.pk])
+    if lock and not customer.category_locked:
+        customer.category_locked = True
+        customer.save(update_fields=["category_locked"])
+        CategoryChange.objects.create(
+            shop_id=customer.shop_id, customer=customer, from_category_id=customer.category_id,
+            to_category_id=customer.category_id, reason=ChangeReason.LOCKED,
+            staff_user=staff_user, note=note,
+        )
     return change
 
 

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from shops.scoping import shops_for
 
@@ -30,7 +30,9 @@ MAX_DAYS = 3 * 366
 
 class StatisticsForm(forms.Form):
     shop = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Shop"))
-    start = forms.DateField(label=gettext_lazy("From"), widget=AdminDateWidget)
+    start = forms.DateField(
+        label=pgettext_lazy("start of a date range", "From"), widget=AdminDateWidget
+    )
     end = forms.DateField(label=gettext_lazy("To (included)"), widget=AdminDateWidget)
 
     def __init__(self, *args, user, **kwargs):
@@ -57,12 +59,15 @@ def _initial(request: HttpRequest):
 def statistics_view(request: HttpRequest) -> HttpResponse:
     if not request.user.has_module_perms("loyalty"):
         raise PermissionDenied
-    data = request.GET if "shop" in request.GET else None
-    form = StatisticsForm(data, user=request.user, initial=_initial(request))
-    if data is None:
-        form = StatisticsForm(
-            {k: getattr(v, "pk", v) for k, v in _initial(request).items()}, user=request.user
-        )
+    initial = _initial(request)
+    data = request.GET.copy() if "shop" in request.GET else None
+    if data is None:  # first visit: the first shop, the last 12 weeks
+        data = {k: getattr(v, "pk", v) for k, v in initial.items()}
+    else:  # a link with a shop only (the home page's): the default range
+        for key in ("start", "end"):
+            if not data.get(key):
+                data[key] = initial[key].isoformat()
+    form = StatisticsForm(data, user=request.user)
     tables = []
     if form.is_valid():
         period = statistics.Period(
@@ -77,15 +82,17 @@ def statistics_view(request: HttpRequest) -> HttpResponse:
         tables = statistics.statistics(period)
     query = request.GET.copy()
     query.pop("csv", None)
-    if data is None and form.is_valid():
-        query.update({k: str(v) for k, v in form.data.items()})
+    if form.is_valid():
+        for key, value in form.data.items():
+            query.setdefault(key, str(value))
     context = {
         **_admin_context(request),
         "title": _("Statistics"),
         "form": form,
         "tables": [(t, t.chart_data(), f"chart-{t.key}") for t in tables],
         "query": query.urlencode(),
-        "media": form.media,
+        # core.js first: the calendar (DateTimeShortcuts.js) needs it, as on admin forms.
+        "media": forms.Media(js=("admin/js/core.js",)) + form.media,
         "opts": Category._meta,
     }
     return TemplateResponse(request, "admin/loyalty/statistics.html", context)

@@ -17,6 +17,7 @@ from modeltranslation.admin import TabbedTranslationAdmin
 from modeltranslation.utils import get_translation_fields
 
 from loyalty.models import Category, Segment
+from shops.labels import ShopLabelledChoiceField
 from shops.models import Customer
 from shops.scoping import ReadOnlyScopedAdmin, ShopScopedAdmin, ShopScopedInline, scope, shops_for
 
@@ -249,16 +250,13 @@ def tariff_text(tariff, currency: str) -> str:
         "price": price, "currency": currency, "n": tariff.characters}
 
 
-class SegmentChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, segment):
-        return f"{segment.shop} / {segment.name}"
-
-
 class BulkSendForm(TextHelpMixin, forms.ModelForm):
     class Meta:
         model = BulkSend
         fields = ("shop", "category", "segment", "channel", "subject", "body")
-        field_classes = {"segment": SegmentChoiceField}
+        # "Gold · pl": each target labelled with its shop; the page offers the chosen
+        # shop's only (static/patron/shop_choices.js).
+        field_classes = {"category": ShopLabelledChoiceField, "segment": ShopLabelledChoiceField}
         help_texts = {
             **MessageTemplateForm.Meta.help_texts,
             "category": gettext_lazy("Send to this category's customers, or…"),

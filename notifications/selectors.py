@@ -160,3 +160,16 @@ def notifications_sent(period: Period) -> Table:
         _("Notifications sent and SMS cost (%(currency)s)") % {"currency": currency},
         (_("Channel"), _("Messages sent"), _("SMS cost")), rows, Chart("bar"),
     )
+
+
+def messages_waiting(shop_ids) -> dict[int, dict[str, int]]:
+    """Per shop, messages waiting to go (pending or being sent) and failed: one GROUP BY."""
+    rows = (
+        Message.objects.filter(shop_id__in=shop_ids)
+        .filter(status__in=(Status.PENDING, Status.SENDING, Status.FAILED))
+        .values("shop_id")
+        .annotate(waiting=Count("id", filter=Q(status__in=(Status.PENDING, Status.SENDING))),
+                  failed=Count("id", filter=Q(status=Status.FAILED)))
+        .order_by()
+    )
+    return {r["shop_id"]: {"waiting": r["waiting"], "failed": r["failed"]} for r in rows}

@@ -17,8 +17,9 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from shops.labels import ShopLabelledChoiceField
 from shops.models import ClientType, Customer, Product, Shop
-from shops.scoping import scope, shops_for
+from shops.scoping import SHOP_CHOICES_JS, scope, shops_for
 
 from . import engine, services
 from .messages import STATUS_LABELS, reason_message
@@ -27,8 +28,9 @@ from .models import DiscountKind, OrderDiscount, PromoCodeUse
 
 class PriceCartForm(forms.Form):
     shop = forms.ModelChoiceField(queryset=Shop.objects.all(), label=gettext_lazy("Shop"))
-    customer = forms.ModelChoiceField(
+    customer = ShopLabelledChoiceField(
         queryset=Customer.objects.all(), required=False, label=gettext_lazy("Customer"),
+        help_text=gettext_lazy("Searches the chosen shop's customers."),
     )
     client_type = forms.ChoiceField(
         choices=[("", "---------"), *ClientType.choices], required=False,
@@ -62,7 +64,9 @@ class PriceCartForm(forms.Form):
 
 
 class LineForm(forms.Form):
-    product = forms.ModelChoiceField(queryset=Product.objects.all(), label=gettext_lazy("Product"))
+    product = ShopLabelledChoiceField(
+        queryset=Product.objects.all(), label=gettext_lazy("Product")
+    )
     quantity = forms.IntegerField(min_value=1, initial=1, label=gettext_lazy("Quantity"))
 
     def __init__(self, *args, admin_site, user, **kwargs):
@@ -132,7 +136,9 @@ def price_cart(request: HttpRequest, *, admin_site) -> HttpResponse:
     if not request.user.has_module_perms("pricing"):
         raise PermissionDenied
     data = request.POST if request.method == "POST" else None
-    form = PriceCartForm(data, admin_site=admin_site, user=request.user)
+    # ?shop=<id> (the home page's link) chooses the shop.
+    form = PriceCartForm(data, admin_site=admin_site, user=request.user,
+                         initial={"shop": request.GET.get("shop")})
     lines = LineFormSet(data, prefix="lines",
                         form_kwargs={"admin_site": admin_site, "user": request.user})
     context = {}
@@ -161,7 +167,9 @@ def price_cart(request: HttpRequest, *, admin_site) -> HttpResponse:
         "title": _("Price a cart"),
         "form": form,
         "lines_formset": lines,
-        "media": form.media + lines.media,
+        # core.js first: the calendar (DateTimeShortcuts.js) needs it, as on admin forms.
+        "media": (forms.Media(js=("admin/js/core.js",)) + form.media + lines.media
+                  + forms.Media(js=SHOP_CHOICES_JS)),
         "opts": OrderDiscount._meta,
     })
     return TemplateResponse(request, "admin/pricing/price_cart.html", context)

@@ -103,7 +103,8 @@ def _confirm(request: HttpRequest) -> HttpResponse:
 def _import_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and "payload" in request.POST:
         return _confirm(request)
-    form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
+    form = ImportForm(request.POST or None, request.FILES or None, user=request.user,
+                      initial={"shop": request.GET.get("shop")})
     if not form.is_valid():
         return _render(request, "import_form.html", form=form)
     shop, kind = form.cleaned_data["shop"], form.cleaned_data["kind"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import get_fields_from_path
@@ -31,6 +32,9 @@ from django.utils.translation import gettext_lazy
 
 from .autocomplete import SelectedOnce
 from .models import Shop
+
+#: The script that narrows a form's choices and searches to its chosen shop.
+SHOP_CHOICES_JS = ("admin/js/jquery.init.js", "patron/shop_choices.js")
 
 
 def sees_every_shop(user) -> bool:
@@ -72,23 +76,39 @@ def scope(queryset: QuerySet, user, shop_path: str | None = None, admin_site=Non
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
-    """A related-field filter offering only the user's shops' objects."""
+    """A related-field filter offering only the user's shops' objects, each labelled with
+    its shop ("Gold · pl"), and only the chosen shop's when the list is filtered by shop."""
 
     def field_choices(self, field, request, model_admin):
+        from .labels import shop_labelled, with_shop_codes
+
         model = field.related_model
         path = shop_path_for(model, model_admin.admin_site)
-        if path is None or sees_every_shop(request.user):
+        if path is None:
             return super().field_choices(field, request, model_admin)
         queryset = scope(model._default_manager.all(), request.user, path)
+        chosen = _chosen_shop(request, model_admin)
+        if chosen is not None and path != "pk":
+            queryset = queryset.filter(**{f"{path}__pk": chosen})
         ordering = self.field_admin_ordering(field, request, model_admin)
         if ordering:
             queryset = queryset.order_by(*ordering)
+        queryset = with_shop_codes(queryset, model_admin.admin_site)
         remote = getattr(field, "remote_field", None)
         attname = (
             remote.get_related_field().attname
             if remote is not None and hasattr(remote, "get_related_field") else "pk"
         )
-        return [(getattr(obj, attname), str(obj)) for obj in queryset]
+        return [(getattr(obj, attname), shop_labelled(obj)) for obj in queryset]
+
+
+def _chosen_shop(request, model_admin) -> int | None:
+    """The shop the changelist is filtered by (its own shop filter), if any."""
+    shop_path = getattr(model_admin, "shop_path", None)
+    if not shop_path or shop_path == "pk":
+        return None
+    value = request.GET.get(f"{shop_path}__id__exact", "")
+    return int(value) if value.isdigit() else None
 
 
 def export_csv(modeladmin, request, queryset):
@@ -125,6 +145,11 @@ class ShopScoped:
     def get_queryset(self, request):
         return scope(super().get_queryset(request), request.user, self.shop_path)
 
+    @property
+    def media(self):
+        # Choices and autocompletes follow the form's shop field (shops/labels.py).
+        return super().media + forms.Media(js=SHOP_CHOICES_JS)
+
     def get_field_queryset(self, db, db_field, request):
         queryset = super().get_field_queryset(db, db_field, request)
         model = db_field.remote_field.model
@@ -133,6 +158,25 @@ class ShopScoped:
         if queryset is None:
             queryset = model._default_manager.using(db)
         return scope(queryset, request.user, admin_site=self.admin_site)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        from .labels import ShopLabelledChoiceField, shop_code_path
+
+        if shop_code_path(db_field.remote_field.model, self.admin_site):
+            kwargs.setdefault("form_class", ShopLabelledChoiceField)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(
+            request, queryset, search_term
+        )
+        # An autocomplete on a form with a shop chosen searches that shop only
+        # (static/patron/shop_choices.js adds shop=<id> to the request).
+        shop = request.GET.get("shop", "")
+        match = getattr(request, "resolver_match", None)
+        if shop.isdigit() and match is not None and match.url_name == "autocomplete":
+            queryset = queryset.filter(**{self.shop_path: int(shop)})
+        return queryset, may_have_duplicates
 
     def get_list_filter(self, request):
         filters = []
