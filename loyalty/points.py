@@ -259,13 +259,18 @@ def _lifetime_spend_before_many(orders: Sequence[Order]) -> dict[int, Decimal]:
     return {pk: Decimal(0) if v is None else Decimal(v).quantize(CENT) for pk, v in rows}
 
 
-def _tiers_by_category(category_ids: set[int]) -> dict[int, list[programs.Tier]]:
+def _tiers_by_category(
+    category_ids: set[int],
+) -> tuple[dict[int, list[programs.Tier]], dict[int, str]]:
+    """Each category's bonus tiers and its program's tier boundary (one query)."""
     tiers: dict[int, list[programs.Tier]] = {}
-    for category_id, start, percent in BonusTier.objects.filter(
+    boundaries: dict[int, str] = {}
+    for category_id, start, percent, boundary in BonusTier.objects.filter(
         program__category_id__in=category_ids, program__category__program=Program.BONUS
-    ).values_list("program__category_id", "min_lifetime_spend", "percent"):
+    ).values_list("program__category_id", "min_lifetime_spend", "percent", "program__boundary"):
         tiers.setdefault(category_id, []).append(programs.Tier(start, percent))
-    return tiers
+        boundaries[category_id] = boundary
+    return tiers, boundaries
 
 
 def orders_points_sync(*, order_ids: Iterable[int]) -> list[PointsEntry]:
@@ -297,14 +302,17 @@ def orders_points_sync(*, order_ids: Iterable[int]) -> list[PointsEntry]:
                 Customer.objects.filter(pk__in={o.customer_id for o in to_earn})
                 .values_list("pk", "category_id")
             )
-            tiers_of = _tiers_by_category({c for c in category_of.values() if c is not None})
+            tiers_of, boundary_of = _tiers_by_category(
+                {c for c in category_of.values() if c is not None})
             spent = _lifetime_spend_before_many(to_earn) if tiers_of else {}
             for order in to_earn:
                 tiers = tiers_of.get(category_of.get(order.customer_id), [])
                 granted, earns_percent = terms.get(order.pk, (0, True))
                 if not tiers and not granted:
                     continue
-                percent = programs.tier_percent(tiers, spent[order.pk]) if tiers else None
+                percent = programs.tier_percent(
+                    tiers, spent[order.pk], boundary_of.get(category_of.get(order.customer_id))
+                ) if tiers else None
                 if percent is None and not granted:
                     continue
                 entries.append(PointsEntry(

@@ -24,6 +24,7 @@ def figures_changed(event: FiguresChanged) -> None:
 def intake_batch(batch: list[FiguresChanged]) -> None:
     """shops.events.on_intake handler (after loyalty's, so the points are in the ledger):
     the "order completed" messages of the batch's newly counted orders, rendered per batch."""
-    order_ids = {e.order_id for e in batch if e.what == "counted" and e.order_id is not None}
-    if order_ids:
-        services.messages_for_orders(order_ids=order_ids)
+    at_event = {e.order_id: e.category_id for e in batch
+                if e.what == "counted" and e.order_id is not None}
+    if at_event:
+        services.messages_for_orders(order_ids=set(at_event), categories_at_event=at_event)

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 from modeltranslation.utils import get_translation_fields
 
-from loyalty.models import CategoryChange, ChangeReason
+from loyalty.models import Category, CategoryChange, ChangeReason
 from shops.languages import languages, translated
 from shops.models import Customer, Order, Shop
 
@@ -55,6 +55,10 @@ class Cause:
     key: str  # e.g. "change:12"; with the channel it makes the message's dedup_key
     category_change_id: int | None = None
     order_id: int | None = None
+    #: The category whose SMS switches apply, when it is not the customer's current one (an
+    #: order's messages follow the category the customer was in when the order counted).
+    switch_category: Category | None = None
+    switch_category_given: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,9 @@ def _record(shop: Shop, causes: list[Cause]) -> int:
             ):
                 continue
             if (channel == Channel.SMS and cause.event in selectors.SMS_SWITCHES
-                    and not selectors.sms_switched_on(customer.category, cause.event)):
+                    and not selectors.sms_switched_on(
+                        cause.switch_category if cause.switch_category_given
+                        else customer.category, cause.event)):
                 continue  # the customer's category does not send this SMS
             text = render_for(
                 source=template, customer=customer, channel=channel,
@@ -215,9 +221,13 @@ def message_for_order(*, order_id: int) -> int:
     return messages_for_orders(order_ids=[order_id])
 
 
-def messages_for_orders(*, order_ids: Iterable[int]) -> int:
+def messages_for_orders(
+    *, order_ids: Iterable[int], categories_at_event: dict[int, int | None] | None = None
+) -> int:
     """The "order completed" messages of a batch of orders (the intake drain), once per
-    order: one query for the orders, one for their points, one set per shop to record."""
+    order: one query for the orders, one for their points, one set per shop to record.
+    `categories_at_event` (order id -> category id) is the customer's category when the
+    order counted, before the recalculation it caused: its SMS switch decides the SMS."""
     orders = list(
         Order.objects.filter(pk__in=list(order_ids))
         .select_related("customer__shop", "customer__category").order_by("pk")
@@ -226,6 +236,8 @@ def messages_for_orders(*, order_ids: Iterable[int]) -> int:
         return 0
     balances = points_for({o.customer_id for o in orders})
     earned = order_points_for(o.pk for o in orders)
+    at_event = categories_at_event or {}
+    categories = Category.objects.in_bulk({c for c in at_event.values() if c is not None})
     by_shop: dict[int, list[Cause]] = {}
     for order in orders:
         customer = order.customer
@@ -237,6 +249,8 @@ def messages_for_orders(*, order_ids: Iterable[int]) -> int:
                 balance=pts.balance if pts else 0,
             ),
             key=f"order:{order.pk}", order_id=order.pk,
+            switch_category=categories.get(at_event.get(order.pk)),
+            switch_category_given=order.pk in at_event,
         ))
     shops = {o.customer.shop_id: o.customer.shop for o in orders}
     return sum(_record(shops[shop_id], causes) for shop_id, causes in by_shop.items())

@@ -27,6 +27,10 @@ class FiguresChanged:
     #: "counted" when an order became counted, "uncounted" when it stopped counting,
     #: "value" when a counted order's value changed (a return), "registered" for new customers.
     what: str
+    #: The customer's category when the change is applied, before any of its effects (the
+    #: drain fills it in: a recalculation the order causes must not change which category's
+    #: switches its messages follow).
+    category_id: int | None = None
 
 
 Handler = Callable[[FiguresChanged], None]

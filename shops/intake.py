@@ -133,20 +133,22 @@ def _claim(batch_size: int) -> list[IntakeEvent]:
     )
 
 
-def _lock_customers(customer_ids: set[int]) -> None:
-    """Lock the batch's customers in id order and stamp when their orders changed."""
+def _lock_customers(customer_ids: set[int]) -> dict[int, int | None]:
+    """Lock the batch's customers in id order and stamp when their orders changed; returns
+    each one's category before the batch's effects."""
     ids = sorted(customer_ids)
-    list(
+    categories = dict(
         Customer.objects.select_for_update(no_key=True, of=("self",))
-        .filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
+        .filter(pk__in=ids).order_by("pk").values_list("pk", "category_id")
     )
     Customer.objects.filter(pk__in=ids).update(orders_changed_at=timezone.now())
+    return categories
 
 
-def _as_change(event: IntakeEvent) -> events.FiguresChanged:
+def _as_change(event: IntakeEvent, categories: dict[int, int | None]) -> events.FiguresChanged:
     return events.FiguresChanged(
         shop_id=event.shop_id, customer_id=event.customer_id, order_id=event.order_id,
-        what=event.kind,
+        what=event.kind, category_id=categories.get(event.customer_id),
     )
 
 
@@ -163,18 +165,18 @@ def drain_batch(*, batch_size: int = BATCH_SIZE) -> DrainSummary:
         if not claimed:
             return summary
         summary.claimed = len(claimed)
-        _lock_customers({e.customer_id for e in claimed})
+        categories = _lock_customers({e.customer_id for e in claimed})
         failed: list[tuple[IntakeEvent, BaseException]] = []
         try:
             with transaction.atomic():
-                events.intake_apply([_as_change(e) for e in claimed])
+                events.intake_apply([_as_change(e, categories) for e in claimed])
         except Exception:  # find the failing events: each one alone
             log.warning("intake batch of %d failed; applying one by one", len(claimed),
                         exc_info=True)
             for event in claimed:
                 try:
                     with transaction.atomic():
-                        events.intake_apply([_as_change(event)])
+                        events.intake_apply([_as_change(event, categories)])
                 except Exception as exc:
                     log.exception("intake event %s failed", event.pk)
                     failed.append((event, exc))

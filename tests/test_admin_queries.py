@@ -332,5 +332,6 @@ def test_order_page_shows_each_lines_product_from_one_lookup(admin_client):
 
     _, url = _order_page(3)
     page = admin_client.get(url).content.decode()
-    for line in Order.objects.get().lines.select_related("product"):
-        assert f'<option value="{line.product_id}" selected>{line.product}</option>' in page
+    for line in Order.objects.get().lines.select_related("product__shop"):
+        label = f"{line.product} · {line.product.shop.code}"  # choices name their shop
+        assert f'<option value="{line.product_id}" selected>{label}</option>' in page

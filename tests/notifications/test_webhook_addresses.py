@@ -77,6 +77,7 @@ def test_hosts_in_the_setting_are_allowed(dns):
 
 def settings_post(shop, url):
     return {"shop": shop.pk, "email_enabled": "on", "sms_price": "1.01",
+            "sms_billing": "characters", "sms_billing_characters": "70",
             "webhook_url": url, "webhook_secret": "s3cret"}
 
 
