@@ -4,9 +4,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import BooleanField, Case, Value, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -15,12 +19,13 @@ from django.utils.translation import gettext_lazy, ngettext
 from modeltranslation.admin import TabbedTranslationAdmin
 
 from shops import admin as shops_admin
+from shops.counting import COUNTED_ORDER
 from shops.labels import ShopLabelledChoiceField
-from shops.models import ClientType, Customer, Shop
+from shops.models import ClientType, Customer, Order, Shop
 from shops.scoping import ReadOnlyScopedAdmin, ShopScoped, ShopScopedAdmin, ShopScopedInline
 
 from . import admin_points, explain_text, selectors, services, tasks
-from .models import Category, CategoryChange, Condition, RecalculationRun, Rule
+from .models import Category, CategoryChange, Condition, RecalculationRun, Rule, SegmentMember
 from .validation import condition_errors
 
 PREVIEW = "_preview"
@@ -213,6 +218,10 @@ class RuleAdmin(PreviewMixin, ShopScopedAdmin):
         return rule.category.shop
 
 
+#: How many of a customer's orders their page lists (newest first; a link opens them all).
+LATEST_ORDERS = 20
+
+
 class CategoryChangeInline(ShopScopedInline):
     model = CategoryChange
     fk_name = "customer"
@@ -286,7 +295,8 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
 
     inlines = (CategoryChangeInline, admin_points.PointsEntryInline)
     list_display = (*shops_admin.CustomerAdmin.list_display, "points_balance")
-    readonly_fields = ("category", "category_locked", "explanation", "points_balance_detail")
+    readonly_fields = ("category", "category_locked", "explanation", "points_balance_detail",
+                       "segments_summary", "orders_summary")
     actions = ("lock_selected", "unlock_selected", "move_selected", "recalculate_selected")
 
     def has_lock_permission(self, request):
@@ -294,6 +304,49 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
 
     def has_move_permission(self, request):
         return request.user.has_perm("shops.move_customer_category")
+
+    @admin.display(description=gettext_lazy("segments"))
+    def segments_summary(self, customer):
+        if customer.pk is None:
+            return "—"
+        names = list(SegmentMember.objects.filter(customer=customer).order_by(
+            "segment__name").values_list("segment__name", flat=True))
+        return ", ".join(names) or _("in no segment")
+
+    @admin.display(description=gettext_lazy("latest orders"))
+    def orders_summary(self, customer):
+        """The latest orders, newest first, each said counted or not (two queries)."""
+        if customer.pk is None:
+            return "—"
+        orders = list(
+            Order.objects.filter(customer=customer).order_by("-placed_at", "-pk")
+            .annotate(counted=Case(When(COUNTED_ORDER, then=Value(True)), default=Value(False),
+                                   output_field=BooleanField()))[:LATEST_ORDERS]
+        )
+        if not orders:
+            return _("no orders yet")
+        total = Order.objects.filter(customer=customer).count()
+        head = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("Order"), _("Placed"), _("Status"), _("Value"), _("Counts for loyalty"),
+        )
+        rows = format_html_join("", (
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>'
+        ), (
+            (reverse("admin:shops_order_change", args=[o.pk]), o.number,
+             date_format(timezone.localtime(o.placed_at, customer.shop.tz),
+                         "SHORT_DATETIME_FORMAT"),
+             o.get_status_display(), explain_text.money(
+                 o.goods_total.amount - o.returned_total.amount, customer.shop.currency),
+             "✔" if o.counted else _("no (not completed and paid)"))
+            for o in orders
+        ))
+        every = format_html(
+            '<a href="{}?customer__id__exact={}">{}</a>',
+            reverse("admin:shops_order_changelist"), customer.pk,
+            ngettext("All %(n)s order", "All %(n)s orders", total) % {"n": total},
+        )
+        return format_html("<table>{}{}</table><p>{}</p>", head, rows, every)
 
     @admin.display(description=gettext_lazy("Why this category?"))
     def explanation(self, customer):

@@ -286,3 +286,47 @@ def test_bulk_send_offers_only_the_chosen_shops_categories(live_server, browser,
     assert Select(browser.find_element(By.ID, "id_category")).first_selected_option.get_attribute(
         "value") == ""
     screenshot(browser, "bulk-send")
+
+
+def test_customer_page_explains_the_category_in_a_sentence(live_server, browser, boss):
+    from selenium.webdriver.common.by import By
+
+    shop = ShopFactory(code="pl", currency="PLN")
+    CategoryFactory(shop=shop, rank=1, is_default=True, name="Member")
+    gold = CategoryFactory(shop=shop, rank=2, name="Gold")
+    add_rule(gold, {"kind": "window_spend", "days": 60, "amount": Decimal("5000.00")},
+             name="Spent 5000 in 60 days")
+    customer = CustomerFactory(shop=shop, name="Ewa Nowak")
+    order(customer, "1986.21", days_ago=5)
+    log_in(browser, live_server, boss)
+    visit(browser, live_server, f"/admin/shops/customer/{customer.pk}/change/")
+    unmet = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "li.unmet")]
+    assert unmet == [
+        "✘ Spend in the last 60 days: 1,986.21 PLN of 5,000.00 PLN — 3,013.79 PLN to go"]
+    assert "LATEST ORDERS" in browser.page_source.upper()
+    screenshot(browser, "customer_explanation_en")
+
+
+def test_language_switch_in_the_header_turns_the_admin_polish_and_stays(
+    live_server, browser, boss
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    shop = ShopFactory(code="pl", currency="PLN")
+    CustomerFactory.create_batch(5, shop=shop)
+    log_in(browser, live_server, boss)
+    visit(browser, live_server, "/admin/shops/customer/")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Select customer to change"
+    Select(browser.find_element(By.ID, "admin-language")).select_by_value("pl")
+    browser.find_element(By.CSS_SELECTOR, "#language-form button").click()  # "Switch"
+    wait(browser, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Wybierz klienta do zmiany")
+    assert "5 klientów" in browser.find_element(By.CSS_SELECTOR, "p.paginator").text
+    assert browser.find_element(By.CSS_SELECTOR, ".object-tools a.addlink").text.lower() == (
+        "dodaj klienta")
+    screenshot(browser, "customers_pl")
+    # a new browser session of the same user opens in Polish, whatever its cookie says
+    browser.delete_all_cookies()
+    log_in(browser, live_server, boss, language="en")
+    visit(browser, live_server, "/admin/shops/customer/")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Wybierz klienta do zmiany"

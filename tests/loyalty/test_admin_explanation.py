@@ -62,3 +62,21 @@ def test_history_row_reads_as_sentences(admin_client, gold_candidate):
     assert "Spend in the last 365 days: 1,986.21 PLN" in text
     assert "Member → Silver" in text
     assert '{"window_spend' not in text
+
+
+def test_customer_page_lists_latest_orders_counted_or_not_and_segments(
+    admin_client, gold_candidate
+):
+    from loyalty import segments
+
+    order(gold_candidate, "120.00", days_ago=3, status="new", paid=False, number="LATE-1")
+    segments.segments_refresh(shop=gold_candidate.shop)
+    url = reverse("admin:shops_customer_change", args=[gold_candidate.pk])
+    text = page_text(admin_client.get(url))
+    latest = text[text.index("Latest orders"):]
+    # newest first: the unpaid new order (3 days ago) above the counted one (10 days ago)
+    assert latest.index("LATE-1") < latest.index("1,986.21 PLN")
+    assert "LATE-1" in latest and "120.00 PLN no (not completed and paid)" in latest
+    assert "1,986.21 PLN ✔" in latest
+    assert "All 2 orders" in latest
+    assert "Customers" in text[text.index("Segments:"):][:200]  # the built-in "customers"
