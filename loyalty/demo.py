@@ -6,15 +6,16 @@ them, so the outbox holds what a live shop's last two weeks would have sent (a f
 category messages), not a message to every customer at once.
 """
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from shops.models import Shop
 
 from . import demo_points, demo_segments, services
-from .models import Category, Condition, Rule
+from .models import Category, CategoryChange, ChangeReason, Condition, Rule
 
 D = Decimal
 BACKFILL_DAYS = 14
@@ -90,7 +91,13 @@ def build(*, stdout, scale: float = 1.0, seed: int = 42) -> None:
                     if created:
                         Condition.objects.bulk_create(Condition(rule=rule, **c) for c in conditions)
         backfill = shop.today() - timedelta(days=BACKFILL_DAYS)
+        started = timezone.now()
         services.categories_recalculate(shop=shop, as_of=backfill, announce=False)
+        # The backfill's history rows are dated on the day they were decided for, so "moves
+        # in the last 7 days" counts only the live run below.
+        CategoryChange.objects.filter(shop=shop, changed_at__gte=started).exclude(
+            reason=ChangeReason.REGISTERED
+        ).update(changed_at=datetime.combine(backfill, time(3), tzinfo=shop.tz))
         summary = services.categories_recalculate(shop=shop)
         stdout.write(f"loyalty {code}: {len(ladder)} categories; recalculation {summary.as_dict()}")
     demo_points.build(stdout=stdout, scale=scale, seed=seed)
