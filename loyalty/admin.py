@@ -359,13 +359,13 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
             category = entry["category"]
             for rule in entry["rules"] or [{"rule": None, "checks": [], "holds": False}]:
                 checks = format_html_join(
-                    "", '<li class="{}">{} {}</li>',
+                    "", '<div class="{}">{} {}</div>',
                     (("met" if ch.met else "unmet", "✔" if ch.met else "✘",
                       explain_text.check_sentence(ch, names))
                      for ch in rule["checks"]),
                 ) or _("no rules")
                 rows.append(format_html(
-                    "<tr><td>{}{}</td><td>{}</td><td><ul>{}</ul></td><td>{}</td></tr>",
+                    "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     category.name, " ★" if entry["current"] else "",
                     rule["rule"].name if rule["rule"] else "—", checks,
                     _("all conditions met") if rule["holds"] else _("not met"),

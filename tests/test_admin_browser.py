@@ -300,7 +300,7 @@ def test_customer_page_explains_the_category_in_a_sentence(live_server, browser,
     order(customer, "1986.21", days_ago=5)
     log_in(browser, live_server, boss)
     visit(browser, live_server, f"/admin/shops/customer/{customer.pk}/change/")
-    unmet = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "li.unmet")]
+    unmet = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".field-explanation .unmet")]
     assert unmet == [
         "✘ Spend in the last 60 days: 1,986.21 PLN of 5,000.00 PLN — 3,013.79 PLN to go"]
     assert "LATEST ORDERS" in browser.page_source.upper()
