@@ -7,7 +7,6 @@ Skipped when Chromium or its driver is missing on a developer machine; CI instal
 """
 
 import os
-import shutil
 from decimal import Decimal
 
 import pytest
@@ -16,6 +15,7 @@ from django.test import Client
 from loyalty import services
 from loyalty.models import CategoryChange, ChangeReason
 from shops.models import Customer
+from tests.browser import chromium, needs_chromium
 from tests.factories import (
     CategoryFactory,
     CustomerFactory,
@@ -25,38 +25,17 @@ from tests.factories import (
     order,
 )
 
-CHROMEDRIVER = shutil.which("chromedriver")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
 pytestmark = [
     # serialized_rollback: the flush must not lose the rows migrations seed (nightly task).
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(
-        (not CHROMEDRIVER or not CHROMIUM) and not os.environ.get("CI"),
-        reason="needs chromium and chromedriver (apt-get install chromium chromium-driver)",
-    ),
+    needs_chromium,
 ]
 
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--window-size=1280,1600",
-                     # Nothing outside this machine resolves: a page that needs the internet
-                     # breaks here as it would on a server without access.
-                     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, "
-                     "EXCLUDE 127.0.0.1"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
+    with chromium(offline=True, console_log=True) as driver:
+        yield driver
 
 
 def log_in(browser, live_server, user, language="en"):

@@ -4,42 +4,26 @@ Skipped when Chromium or its driver is missing on a developer machine; CI instal
 (.ci/run)."""
 
 import os
-import shutil
 import tempfile
 from decimal import Decimal
 
 import pytest
 
 from loyalty import segments, services
+from tests.browser import chromium, needs_chromium
 from tests.factories import CategoryFactory, CustomerFactory, ShopFactory, add_rule, order
-
-CHROMEDRIVER = shutil.which("chromedriver")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = [
     # serialized_rollback: the flush must not lose the rows migrations seed (nightly task).
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(
-        (not CHROMEDRIVER or not CHROMIUM) and not os.environ.get("CI"),
-        reason="needs chromium and chromedriver (apt-get install chromium chromium-driver)",
-    ),
+    needs_chromium,
 ]
 
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--window-size=1280,2000"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
+    with chromium(height=2000) as driver:
+        yield driver
 
 
 def test_statistics_page_draws_every_chart(live_server, browser, django_user_model):
