@@ -22,11 +22,14 @@ def allocate(total: Decimal, weights: Sequence[Decimal], quantum: Decimal) -> li
     shares = [ZERO] * len(weights)
     if not total or weight_sum <= 0:
         return shares
-    last = max(i for i, w in enumerate(weights) if w > 0)
+    last = len(weights) - 1
+    while not weights[last] > 0:  # the last positive weight (there is one: the sum is > 0)
+        last -= 1
     given = ZERO
     for i in range(last):
-        if weights[i] > 0:
-            share = (total * weights[i] / weight_sum).quantize(quantum, ROUND_DOWN)
+        weight = weights[i]
+        if weight > 0:
+            share = (total * weight / weight_sum).quantize(quantum, ROUND_DOWN)
             shares[i] = share
             given += share
     shares[last] = total - given

@@ -126,37 +126,48 @@ def build(
     cut: set[int] = set()
     line_reasons: dict[int, Reason] = {}
     quote_lines = []
+    # A line rejection is frozen and the same (discount, reason) recurs on many lines: one
+    # object per pair instead of one per line
+    line_rejections: dict[tuple[int, Reason], LineRejection] = {}
     for i, (line, undiscounted, result) in enumerate(
         zip(facts.lines, facts.undiscounted, priced.lines, strict=True)
     ):
         discount = undiscounted - result.total
         applied = []
+        result_cut = result.cut
         for (c, _), share in zip(result.contributions, line_shares(facts, i, result),
                                  strict=True):
             key = id(c)
             amounts[key] = amounts.get(key, ZERO) + share
-            if result.cut:
+            if result_cut:
                 cut.add(key)
-            applied.append(
-                AppliedDiscount(c.config.id, c.config.kind, c.config.name, share, result.cut)
-            )
+            config = c.config
+            applied.append(AppliedDiscount(config.id, config.kind, config.name, share, result_cut))
         rejections = priced.rejections(i) if priced.alone else ()
+        line_rejected = []
         for c, reason in rejections:
-            line_reasons.setdefault(id(c), reason)
+            key = id(c)
+            line_reasons.setdefault(key, reason)
+            rejection = line_rejections.get((key, reason))
+            if rejection is None:
+                rejection = line_rejections[key, reason] = LineRejection(c.config.id, reason)
+            line_rejected.append(rejection)
+        quantity = line.quantity
+        # positional (in field order): keywords cost a third more per object, built per line
         quote_lines.append(
             QuoteLine(
-                product_id=line.product_id,
-                sku=line.sku,
-                quantity=line.quantity,
-                free_quantity=result.free_quantity,
-                unit_price=line.unit_price,
-                undiscounted_total=undiscounted,
-                discount_amount=discount,
-                line_total=result.total,
-                final_unit_price=(result.total / line.quantity).quantize(quantum, ROUND_HALF_UP),
-                minimum_price_applied=result.cut,
-                discounts=tuple(applied),
-                rejected=tuple(LineRejection(c.config.id, r) for c, r in rejections),
+                line.product_id,
+                line.sku,
+                quantity,
+                result.free_quantity,
+                line.unit_price,
+                undiscounted,  # undiscounted_total
+                discount,  # discount_amount
+                result.total,  # line_total
+                (result.total / quantity).quantize(quantum, ROUND_HALF_UP),  # final_unit_price
+                result_cut,  # minimum_price_applied
+                tuple(applied),  # discounts
+                tuple(line_rejected),  # rejected
             )
         )
 
@@ -167,13 +178,14 @@ def build(
     free_shipping = False
     earns_percent_points = True
     breakdown = []
+    line_count = len(facts.lines)
     for config, candidate in entries:
         key = id(candidate) if candidate is not None else id(config)
         reason = rejected.get(key)
         amount = amounts.get(key, no_amount)
         status = DiscountStatus.REJECTED
         if reason is None and candidate is not None:
-            if not _applies(candidate, chosen, len(facts.lines)):
+            if not _applies(candidate, chosen, line_count):
                 reason = line_reasons.get(key) or (
                     Reason.EXCLUSIVE_NOT_HIGHER if candidate.exclusive
                     else Reason.LOST_TO_EXCLUSIVE
@@ -192,15 +204,15 @@ def build(
                     tier_points += candidate.bonus_points
                     free_shipping = free_shipping or candidate.free_shipping
                     earns_percent_points = earns_percent_points and candidate.earns_points
-        breakdown.append(
+        breakdown.append(  # positional, in field order, as for the lines
             BreakdownEntry(
-                discount_id=config.id,
-                kind=config.kind,
-                name=config.name,
-                status=status,
-                amount=amount,
-                reason=reason,
-                percent=candidate.percent if candidate is not None else None,
+                config.id,
+                config.kind,
+                config.name,
+                status,
+                amount,
+                reason,
+                candidate.percent if candidate is not None else None,  # percent
             )
         )
     if facts.entered_code and not code_found:

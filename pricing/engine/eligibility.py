@@ -68,6 +68,9 @@ class Candidate:
     shares: tuple[Decimal, ...] | None = None  # the amount spread on undiscounted line values
     free: tuple[int, ...] | None = None  # free units per line (special offers)
     alone: list[Decimal] | None = None  # what it takes off each line when applied alone
+    # per line (what it takes off alone, the value it leaves after the floor, its free
+    # units), None where it takes nothing: the same in every scenario, so stage 3 keeps it
+    alone_lanes: list[tuple[Decimal, Decimal, int] | None] | None = None
     value: Decimal = ZERO  # worth on goods_total, to pick one of a kind
     percent: Decimal | None = None
     bonus_points: int = 0
@@ -168,24 +171,24 @@ class _Evaluator:
                 (i for i, line in enumerate(lines) if offer.collection in line.collections),
                 key=lambda i: lines[i].unit_price,
             )
-        available = sum(lines[i].quantity - claimed[i] for i in members)
-        groups = available // (offer.buy_quantity + offer.free_quantity)
+        available = 0
+        for i in members:
+            available += lines[i].quantity - claimed[i]
+        group = offer.buy_quantity + offer.free_quantity
+        groups = available // group
         free = [0] * len(lines)
         if not groups:
             return free, 0
         to_free = groups * offer.free_quantity
-        to_claim = groups * (offer.buy_quantity + offer.free_quantity)
-        claim = [0] * len(lines)
-        for i in members:
+        to_claim = groups * group
+        for i in members:  # each line once, so it is claimed as it is taken
             if not to_claim:
                 break
             take = min(lines[i].quantity - claimed[i], to_claim)
-            claim[i] = take
-            free[i] = min(take, to_free)
-            to_free -= free[i]
+            claimed[i] += take
+            units = free[i] = min(take, to_free)
+            to_free -= units
             to_claim -= take
-        for i, units in enumerate(claim):
-            claimed[i] += units
         return free, groups
 
     def special_offer(self, config: SpecialOffer) -> Candidate | Reason:
@@ -193,7 +196,10 @@ class _Evaluator:
         free, groups = self.offer_free_units(config, [0] * len(lines))
         if not groups:
             return Reason.NOT_ENOUGH_UNITS
-        value = sum((line.unit_price * f for line, f in zip(lines, free, strict=True)), ZERO)
+        value = ZERO  # only compared and tested for zero: lines with no free unit add nothing
+        for line, f in zip(lines, free, strict=True):
+            if f:
+                value += line.unit_price * f
         return self.candidate(config, free=tuple(free), value=value)
 
     def promo_code(self, config: PromoCode) -> Candidate | Reason:
@@ -277,10 +283,11 @@ class _Evaluator:
             return Reason.DISABLED
         if config.client_type is not self.facts.customer.client_type:
             return Reason.OTHER_CLIENT_TYPE
-        return getattr(self, config.kind.value)(config)
+        return getattr(self, config.kind)(config)  # a StrEnum: the member is its value
 
     def one_per_kind(self, candidates: list[Candidate], rejected: dict[int, Reason]) -> None:
-        best: dict[tuple[DiscountKind, bool], Candidate] = {}
+        best: dict[tuple[DiscountKind, bool], tuple[tuple, Candidate]] = {}
+        grouped = []  # each group and rank computed once, not at every comparison
         offers = []
         for c in candidates:
             if c.config.kind is DiscountKind.SPECIAL_OFFER:
@@ -288,11 +295,13 @@ class _Evaluator:
                     offers.append(c)
                 continue
             key = _group(c)
+            rank = _rank(c)
+            grouped.append((c, key))
             other = best.get(key)
-            if other is None or _rank(c) < _rank(other):
-                best[key] = c
-        for c in candidates:
-            if c.config.kind is not DiscountKind.SPECIAL_OFFER and best[_group(c)] is not c:
+            if other is None or rank < other[0]:
+                best[key] = (rank, c)
+        for c, key in grouped:
+            if best[key][1] is not c:
                 rejected[id(c)] = Reason.SAME_TYPE_HIGHER
         claimed = [0] * len(self.facts.lines)
         for c in sorted(offers, key=_rank):

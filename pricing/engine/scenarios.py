@@ -84,8 +84,9 @@ def scenarios(eligible: list[Candidate]) -> list[Scenario]:
 
 def choose(facts: Facts, eligible: list[Candidate]) -> Scenario:
     chosen = None
+    cache: dict = {}
     for scenario in scenarios(eligible):
-        scenario.priced = price(facts, scenario.included)
+        scenario.priced = price(facts, scenario.included, cache)
         if chosen is None or scenario.priced.total < chosen.priced.total:
             chosen = scenario
     return chosen

@@ -4,7 +4,9 @@ Contract: ``price(facts, included)`` returns a ``Priced``: per line the exact va
 rounded line total, the free units, whether the minimum price cut it, the discounts that made
 it (exact amounts, before the floor) and the per-line rejections; the order total (sum of
 rounded line totals); which exclusive discounts won a line and how many lines an exclusive
-won. ``included`` must already be eligible and filtered one per kind.
+won. ``included`` must already be eligible and filtered one per kind. ``price(facts,
+included, cache)``: the scenarios of one cart may share a ``cache`` (a dict) so that the best
+exclusive discount on each line is found once per set of exclusive discounts.
 
 Per line, in this order:
 
@@ -52,6 +54,9 @@ class LineResult:
     winner: Candidate | None = None  # the exclusive discount that applies alone here
     beaten: list[tuple[Candidate, Decimal]] | None = None  # what it beat (when it won)
     give_back: Decimal = ZERO  # what a capped code gave back on this line (rounded)
+    # line_shares' allocation, kept because both the cap and the breakdown ask for it; valid
+    # across a give-back since total - give_back does not change
+    allocated: list[Decimal] | None = None
 
 
 @dataclass(slots=True)
@@ -87,7 +92,14 @@ def _rates(c: Candidate, n: int) -> tuple[Decimal | None, ...]:
     return (c.rate,) * n if c.rates is None else c.rates
 
 
-def price(facts: Facts, included: list[Candidate]) -> Priced:
+def price(
+    facts: Facts,
+    included: list[Candidate],
+    cache: dict[tuple[int, ...], list[tuple[Candidate | None, Decimal, Decimal, int]]]
+    | None = None,
+) -> Priced:
+    """``cache``: shared by the scenarios of one cart, which often have the same exclusive
+    discounts, so that the best of them on each line is found once."""
     offers, sums, sequence, exclusive = [], [], [], []
     for c in included:
         if c.exclusive:
@@ -148,30 +160,27 @@ def price(facts: Facts, included: list[Candidate]) -> Priced:
 
     priced = Priced()
     priced.alone = alone = [(c, _alone(facts, c), c.free) for c in exclusive]
+    if alone:
+        key = tuple(id(c) for c in exclusive)
+        bests = cache.get(key) if cache is not None else None
+        if bests is None:
+            bests = _best_alone(facts, exclusive)
+            if cache is not None:
+                cache[key] = bests
+    lines, unit_floor, bases, quantum = facts.lines, facts.unit_floor, facts.base, facts.quantum
+    append_line = priced.lines.append
+    order_total = ZERO
     for i in range(n):
-        line = facts.lines[i]
-        floor = facts.unit_floor[i]
+        line = lines[i]
+        floor = unit_floor[i]
         value, free, made = values[i], free_quantity[i], contributions[i]
         winner = beaten = None
         if alone:
-            base, quantity = facts.base[i], line.quantity
-            full_floor = floor * quantity
-            others = floor * (quantity - free) if free else full_floor
+            base, quantity = bases[i], line.quantity
+            others = floor * (quantity - free) if free else floor * quantity
             if value > others:
                 others = value
-            # the exclusive leaving the lowest value; ties: more off, then the first by position
-            best_final, best_off, best_units = ZERO, ZERO, 0
-            for c, offs, frees in alone:
-                off = offs[i]
-                if not off:
-                    continue
-                units = frees[i] if frees is not None else 0
-                final = base - off
-                lowest = floor * (quantity - units) if units else full_floor
-                if final < lowest:
-                    final = lowest
-                if winner is None or final < best_final or (final == best_final and off > best_off):
-                    winner, best_final, best_off, best_units = c, final, off, units
+            winner, best_final, best_off, best_units = bests[i]
             if winner is not None and best_final >= others:
                 winner = None
             if winner is not None:
@@ -183,9 +192,10 @@ def price(facts: Facts, included: list[Candidate]) -> Priced:
         cut = value < floor_value
         if cut:
             value = floor_value
-        line_total = value.quantize(facts.quantum, ROUND_HALF_UP)
-        priced.total += line_total
-        priced.lines.append(LineResult(value, line_total, free, cut, made, winner, beaten))
+        line_total = value.quantize(quantum, ROUND_HALF_UP)
+        order_total += line_total
+        append_line(LineResult(value, line_total, free, cut, made, winner, beaten))
+    priced.total = order_total
 
     for c in included:
         if c.cap is not None:
@@ -213,14 +223,63 @@ def _alone(facts: Facts, c: Candidate) -> list[Decimal]:
     return offs
 
 
+def _best_alone(
+    facts: Facts, exclusive: list[Candidate]
+) -> list[tuple[Candidate | None, Decimal, Decimal, int]]:
+    """Per line, the exclusive leaving the lowest value (ties: more off, then the first by
+    position): (it, that value, what it takes off, its free units); it is None where none of
+    them takes anything."""
+    alone_lanes = [(c, _alone_lanes(facts, c)) for c in exclusive]
+    bests = []
+    for i in range(len(facts.lines)):
+        winner, best_final, best_off, best_units = None, ZERO, ZERO, 0
+        for c, lanes in alone_lanes:
+            lane = lanes[i]
+            if lane is None:
+                continue
+            off, final, units = lane
+            if winner is None or final < best_final or (final == best_final and off > best_off):
+                winner, best_final, best_off, best_units = c, final, off, units
+        bests.append((winner, best_final, best_off, best_units))
+    return bests
+
+
+def _alone_lanes(facts: Facts, c: Candidate) -> list[tuple[Decimal, Decimal, int] | None]:
+    """Per line, ``c`` applied alone: (what it takes off, the value left after the floor, its
+    free units), None where it takes nothing."""
+    if c.alone_lanes is not None:
+        return c.alone_lanes
+    frees = c.free
+    lanes: list[tuple[Decimal, Decimal, int] | None] = []
+    for i, off in enumerate(_alone(facts, c)):
+        if not off:
+            lanes.append(None)
+            continue
+        floor, quantity = facts.unit_floor[i], facts.lines[i].quantity
+        units = frees[i] if frees is not None else 0
+        final = facts.base[i] - off
+        lowest = floor * (quantity - units) if units else floor * quantity
+        if final < lowest:
+            final = lowest
+        lanes.append((off, final, units))
+    c.alone_lanes = lanes
+    return lanes
+
+
 def line_shares(facts: Facts, i: int, result: LineResult) -> list[Decimal]:
     """The rounded amount each discount on line ``i`` took (they add up to its discount)."""
-    discount = facts.undiscounted[i] - result.total + result.give_back
-    shares = allocate(discount, [off for _, off in result.contributions], facts.quantum)
-    if result.give_back:
-        for k, (c, _) in enumerate(result.contributions):
-            if c.cap is not None:
-                shares[k] -= result.give_back
+    allocated = result.allocated
+    if allocated is None:
+        discount = facts.undiscounted[i] - result.total + result.give_back
+        allocated = result.allocated = allocate(
+            discount, [off for _, off in result.contributions], facts.quantum
+        )
+    if not result.give_back:
+        return allocated  # the kept list itself: callers only read it
+    shares = list(allocated)
+    for k, (c, _) in enumerate(result.contributions):
+        if c.cap is not None:
+            shares[k] -= result.give_back
     return shares
 
 
