@@ -28,7 +28,6 @@ from .models import Category, CategoryChange, ChangeReason, RecalculationRun, Ru
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
-STALE_AFTER = runs.STALE_AFTER
 RecalculationBusy = runs.RecalculationBusy
 
 

@@ -45,6 +45,10 @@ MOVE_REASONS = (ChangeReason.RULE, ChangeReason.FALLBACK, ChangeReason.MANUAL)
 BULK_BATCH = 1000
 
 
+#: Cause.switch_category's default: the customer's category at the time of recording.
+CURRENT = object()
+
+
 @dataclass(frozen=True)
 class Cause:
     """Why one customer gets a message (before channels are chosen)."""
@@ -55,10 +59,9 @@ class Cause:
     key: str  # e.g. "change:12"; with the channel it makes the message's dedup_key
     category_change_id: int | None = None
     order_id: int | None = None
-    #: The category whose SMS switches apply, when it is not the customer's current one (an
-    #: order's messages follow the category the customer was in when the order counted).
-    switch_category: Category | None = None
-    switch_category_given: bool = False
+    #: The category whose SMS switches apply: the customer's current one (CURRENT), or for
+    #: an order the category the customer was in when it counted (None: no category).
+    switch_category: Category | None | object = CURRENT
 
 
 @dataclass(frozen=True)
@@ -132,8 +135,8 @@ def _record(shop: Shop, causes: list[Cause]) -> int:
                 continue
             if (channel == Channel.SMS and cause.event in selectors.SMS_SWITCHES
                     and not selectors.sms_switched_on(
-                        cause.switch_category if cause.switch_category_given
-                        else customer.category, cause.event)):
+                        customer.category if cause.switch_category is CURRENT
+                        else cause.switch_category, cause.event)):
                 continue  # the customer's category does not send this SMS
             text = render_for(
                 source=template, customer=customer, channel=channel,
@@ -249,8 +252,8 @@ def messages_for_orders(
                 balance=pts.balance if pts else 0,
             ),
             key=f"order:{order.pk}", order_id=order.pk,
-            switch_category=categories.get(at_event.get(order.pk)),
-            switch_category_given=order.pk in at_event,
+            switch_category=(categories.get(at_event[order.pk]) if order.pk in at_event
+                             else CURRENT),
         ))
     shops = {o.customer.shop_id: o.customer.shop for o in orders}
     return sum(_record(shops[shop_id], causes) for shop_id, causes in by_shop.items())
