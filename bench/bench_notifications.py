@@ -77,7 +77,7 @@ def build(batch: int) -> list[int]:
     Consent.objects.bulk_create(Consent(customer=c, sms=False) for c in customers[::3])
     changes = CategoryChange.objects.bulk_create(
         CategoryChange(shop=shop, customer=c, from_category=member, to_category=silver,
-                       reason="rule", direction=1)
+                       reason="rule", direction=1, as_of=shop.today())
         for c in customers
     )
     return [c.pk for c in changes]

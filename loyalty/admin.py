@@ -227,7 +227,7 @@ class CategoryChangeInline(ShopScopedInline):
     fk_name = "customer"
     extra = 0
     can_delete = False
-    fields = ("changed_at", "from_category", "to_category", "reason", "rule", "figures_text",
+    fields = ("changed_at", "as_of", "from_category", "to_category", "reason", "rule", "figures_text",
               "staff_user", "note")
     readonly_fields = fields
     ordering = ("-changed_at", "-id")
@@ -507,7 +507,7 @@ class RecalculationRunAdmin(ShopScopedAdmin):
 
 @admin.register(CategoryChange)
 class CategoryChangeAdmin(ReadOnlyScopedAdmin):
-    list_display = ("changed_at", "customer", "from_category", "to_category", "reason",
+    list_display = ("changed_at", "as_of", "customer", "from_category", "to_category", "reason",
                     "direction", "staff_user")
     list_filter = ("shop", "reason", "direction")
     list_select_related = ("customer", "from_category", "to_category", "staff_user")

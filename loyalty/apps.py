@@ -13,3 +13,4 @@ class LoyaltyConfig(AppConfig):
 
         events.on_figures_changed(hooks.figures_changed)
         events.on_intake(hooks.intake_batch)
+        events.on_history_imported(hooks.history_imported)

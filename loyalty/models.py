@@ -213,6 +213,9 @@ class CategoryChange(models.Model):
         Category, verbose_name=_("to"), on_delete=models.SET_NULL, null=True, related_name="+"
     )
     changed_at = models.DateTimeField(_("when"), default=timezone.now)
+    #: The day the change was decided for, in the shop's time zone: a recalculation's as_of
+    #: (a backfill replayed to a past date records that date), the shop's today otherwise.
+    as_of = models.DateField(_("decided for"))
     reason = models.CharField(_("why"), max_length=16, choices=ChangeReason.choices)
     direction = models.SmallIntegerField(
         _("direction"), default=0, help_text=_("1 up, -1 down, 0 no move")

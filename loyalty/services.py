@@ -60,14 +60,16 @@ def _reason(decision: Decision) -> str:
     return ChangeReason.RULE if decision.rule is not None else ChangeReason.FALLBACK
 
 
-def _apply(shop: Shop, decisions: list[Decision], *, when, announce: bool = True) -> list[Decision]:
+def _apply(
+    shop: Shop, decisions: list[Decision], *, when, as_of: date, announce: bool = True
+) -> list[Decision]:
     """Write the moves among `decisions`. A customer changed meanwhile (by staff, a lock,
     or another run) is left alone: the write is conditional on the category and lock read."""
     moves = [d for d in decisions if d.moves]
     if not moves:
         return []
     if connection.vendor == "postgresql":
-        return _apply_postgresql(shop, moves, when=when, announce=announce)
+        return _apply_postgresql(shop, moves, when=when, as_of=as_of, announce=announce)
     state = dict(
         (pk, (category_id, locked))
         for pk, category_id, locked in Customer.objects.select_for_update()
@@ -83,7 +85,8 @@ def _apply(shop: Shop, decisions: list[Decision], *, when, announce: bool = True
     changes = CategoryChange.objects.bulk_create(
         CategoryChange(
             shop=shop, customer_id=d.customer_id, from_category_id=d.from_id,
-            to_category_id=d.to_id, changed_at=when, reason=_reason(d), direction=d.direction,
+            to_category_id=d.to_id, changed_at=when, as_of=as_of, reason=_reason(d),
+            direction=d.direction,
             rule_id=d.rule.id if d.rule else None, figures=d.figures or {},
         )
         for d in applied
@@ -111,8 +114,8 @@ WITH moves AS (
  RETURNING c.id
 )
 INSERT INTO {change} (shop_id, customer_id, from_category_id, to_category_id, changed_at,
-                      reason, direction, rule_id, figures, note)
-SELECT %(shop)s, m.customer_id, m.from_id, m.to_id, %(when)s, m.reason, m.direction,
+                      as_of, reason, direction, rule_id, figures, note)
+SELECT %(shop)s, m.customer_id, m.from_id, m.to_id, %(when)s, %(as_of)s, m.reason, m.direction,
        m.rule_id, m.figures::jsonb, ''
   FROM moves m JOIN moved ON moved.id = m.customer_id
 RETURNING customer_id, id
@@ -120,7 +123,7 @@ RETURNING customer_id, id
 
 
 def _apply_postgresql(
-    shop: Shop, moves: list[Decision], *, when, announce: bool
+    shop: Shop, moves: list[Decision], *, when, as_of: date, announce: bool
 ) -> list[Decision]:
     """Lock, re-check, update and write history in one statement (the UPDATE re-evaluates
     its WHERE on rows another transaction changed while it waited for their lock)."""
@@ -136,7 +139,7 @@ def _apply_postgresql(
             "reasons": [_reason(d) for d in moves],
             "rules": [d.rule.id if d.rule else None for d in moves],
             "figures": [json.dumps(d.figures or {}) for d in moves],
-            "shop": shop.pk, "when": when,
+            "shop": shop.pk, "when": when, "as_of": as_of,
         })
         rows = cursor.fetchall()
     applied = {customer_id for customer_id, _change_id in rows}
@@ -220,7 +223,8 @@ def _recalculate(shop, run, *, as_of, dry_run, ladder, needs, batch_size, sample
                         room = sample_size - len(summary.sample)
                         summary.sample.extend(moved[:max(room, 0)])
                     else:
-                        moved = _apply(shop, decisions, when=timezone.now(), announce=announce)
+                        moved = _apply(shop, decisions, when=timezone.now(), as_of=as_of,
+                                       announce=announce)
                     summary.count(examined=examined, locked=locked, moved=moved)
                     if run is not None:
                         runs.heartbeat(run, **summary.as_dict())
@@ -249,7 +253,7 @@ def customer_recalculate(*, customer_id: int, as_of: date | None = None) -> Deci
     ladder = selectors.ladder(shop)
     (figs,) = figures_db.load(shop, needs_of(ladder.categories), as_of, customer_ids=[customer_id])
     decision = decide(figs, ladder, as_of)
-    applied = _apply(shop, [decision], when=timezone.now())
+    applied = _apply(shop, [decision], when=timezone.now(), as_of=as_of)
     return applied[0] if applied else decision
 
 
@@ -270,7 +274,7 @@ def customer_move(
     locked", by the same staff user), so that the next recalculation keeps them where staff
     put them. Returns the move's history row, or None when they already were there."""
     customer = (
-        Customer.objects.select_for_update(of=("self",)).select_related("category")
+        Customer.objects.select_for_update(of=("self",)).select_related("category", "shop")
         .get(pk=customer.pk)
     )
     if category is not None and category.shop_id != customer.shop_id:
@@ -282,7 +286,7 @@ def customer_move(
         customer.save(update_fields=["category"])
         change = CategoryChange.objects.create(
             shop_id=customer.shop_id, customer=customer, from_category=old,
-            to_category=category, reason=ChangeReason.MANUAL,
+            to_category=category, as_of=customer.shop.today(), reason=ChangeReason.MANUAL,
             direction=_direction(old, category), staff_user=staff_user, note=note,
         )
         _announce(customer.shop_id, [change.pk])
@@ -291,8 +295,8 @@ def customer_move(
         customer.save(update_fields=["category_locked"])
         CategoryChange.objects.create(
             shop_id=customer.shop_id, customer=customer, from_category_id=customer.category_id,
-            to_category_id=customer.category_id, reason=ChangeReason.LOCKED,
-            staff_user=staff_user, note=note,
+            to_category_id=customer.category_id, as_of=customer.shop.today(),
+            reason=ChangeReason.LOCKED, staff_user=staff_user, note=note,
         )
     return change
 
@@ -300,21 +304,25 @@ def customer_move(
 @transaction.atomic
 def customer_lock(*, customer: Customer, locked: bool, staff_user) -> CategoryChange | None:
     """Lock or unlock automatic movement; recorded in the history."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = (
+        Customer.objects.select_for_update(of=("self",)).select_related("shop").get(pk=customer.pk)
+    )
     if customer.category_locked == locked:
         return None
     customer.category_locked = locked
     customer.save(update_fields=["category_locked"])
     return CategoryChange.objects.create(
         shop_id=customer.shop_id, customer=customer, from_category_id=customer.category_id,
-        to_category_id=customer.category_id,
+        to_category_id=customer.category_id, as_of=customer.shop.today(),
         reason=ChangeReason.LOCKED if locked else ChangeReason.UNLOCKED, staff_user=staff_user,
     )
 
 
 def customer_place_in_default(*, customer_id: int) -> CategoryChange | None:
     """A newly registered customer lands in the shop's default category."""
-    customer = Customer.objects.select_for_update().get(pk=customer_id)
+    customer = (
+        Customer.objects.select_for_update(of=("self",)).select_related("shop").get(pk=customer_id)
+    )
     if customer.category_id is not None:
         return None
     default = Category.objects.filter(shop_id=customer.shop_id, is_default=True).first()
@@ -324,18 +332,19 @@ def customer_place_in_default(*, customer_id: int) -> CategoryChange | None:
     customer.save(update_fields=["category"])
     change = CategoryChange.objects.create(
         shop_id=customer.shop_id, customer=customer, to_category=default,
-        reason=ChangeReason.REGISTERED, direction=UP,
+        as_of=customer.shop.today(), reason=ChangeReason.REGISTERED, direction=UP,
     )
     _announce(customer.shop_id, [change.pk])
     return change
 
 
 def customers_recalculate(
-    *, shop: Shop, customer_ids, as_of: date | None = None
+    *, shop: Shop, customer_ids, as_of: date | None = None, announce: bool = True
 ) -> list[Decision]:
     """Recalculate exactly these customers of the shop, set-based: one figures query for
     all of them, decide(), and one conditional write of the moves (the intake drain's
-    recalculation of a batch's customers). Returns the moves written."""
+    recalculation of a batch's customers). Returns the moves written. With `announce` off
+    the moves are recorded without telling anyone (an imported history)."""
     ids = sorted(set(customer_ids))
     if not ids:
         return []
@@ -343,4 +352,4 @@ def customers_recalculate(
     ladder = selectors.ladder(shop)
     figures = figures_db.load(shop, needs_of(ladder.categories), as_of, customer_ids=ids)
     decisions = [decide(f, ladder, as_of) for f in figures]
-    return _apply(shop, decisions, when=timezone.now())
+    return _apply(shop, decisions, when=timezone.now(), as_of=as_of, announce=announce)

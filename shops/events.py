@@ -5,7 +5,7 @@ trigger a recalculation and a notification. The reacting apps register handlers 
 their AppConfig.ready(). This is a plain list of callables, not a Django signal: every call
 site is a visible service call.
 
-Two hooks:
+Three hooks:
 - `on_figures_changed`: called by `shops.services.customer_upsert` inside its transaction
   when a customer registers (placement in the default category, the welcome message).
 - `on_intake`: changes to orders are not handled in the order's transaction. The services
@@ -13,10 +13,14 @@ Two hooks:
   with a batch of events, in order of registration, inside the drain's transaction. A
   handler works set-based on the whole batch and must be idempotent: the drain may hand it
   the same event again after a crash, and, when a batch fails, each event on its own.
+- `on_history_imported`: called once per file imported as past history (shops.importing),
+  inside the import's transaction, with every customer and order the file touched: the
+  reacting apps apply the file's effects set-based, without messages.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -80,3 +84,36 @@ def intake_apply(batch: list[FiguresChanged]) -> None:
         return
     for handler in list(_intake_handlers):
         handler(batch)
+
+
+# --- imported history ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryImported:
+    """A file imported as past history (shops.importing with history on): its orders wrote
+    no intake events and its customers no registrations, so nothing was messaged."""
+
+    shop_id: int
+    #: The customers whose figures the file changed (new customers, customers of the
+    #: file's orders or returns).
+    customer_ids: tuple[int, ...]
+    #: The orders the file created or changed (their points follow their state).
+    order_ids: tuple[int, ...]
+    #: The day to decide the categories for (None: the shop's today).
+    as_of: date | None = None
+
+
+HistoryHandler = Callable[[HistoryImported], None]
+_history_handlers: list[HistoryHandler] = []
+
+
+def on_history_imported(handler: HistoryHandler) -> None:
+    if handler not in _history_handlers:
+        _history_handlers.append(handler)
+
+
+def history_imported(event: HistoryImported) -> None:
+    """Run every handler, inside the import's transaction, once per imported file."""
+    for handler in list(_history_handlers):
+        handler(event)

@@ -90,7 +90,8 @@ def test_average_counted_order_value_per_category_rounds_once_half_up(world):
 
 def change(shop, customer, when: datetime, direction: int, reason="rule"):
     return CategoryChange.objects.create(
-        shop=shop, customer=customer, changed_at=when, direction=direction, reason=reason
+        shop=shop, customer=customer, changed_at=when, as_of=when.astimezone(shop.tz).date(),
+        direction=direction, reason=reason,
     )
 
 
