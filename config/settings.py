@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
+#: Uploaded files (CSV imports waiting for or done by their background job).
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(VAR_DIR / "media"))
 
 
 def env_bool(name: str, default: bool) -> bool:

@@ -435,3 +435,73 @@ class IntakeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.kind}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    CHECKING = "checking", _("Checking the rows")
+    WRITING = "writing", _("Writing")
+    FINISHED = "finished", _("Finished")
+    INVALID = "invalid", _("Invalid rows: nothing imported")
+    FAILED = "failed", _("Failed")
+
+
+def _import_upload_to(job: "ImportJob", filename: str) -> str:
+    return f"imports/{job.shop_id}/{timezone.now():%Y%m%d-%H%M%S}-{filename}"
+
+
+class ImportJob(models.Model):
+    """One CSV file to check (a preview) or to import, run in the background
+    (shops.importing.jobs); the counters move while it runs, the report is written at the end."""
+
+    shop = models.ForeignKey(
+        Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    kind = models.CharField(_("the file holds"), max_length=16)
+    file = models.FileField(_("CSV file"), upload_to=_import_upload_to, max_length=300)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    #: Write the file (False: only check it and say what it would change).
+    apply = models.BooleanField(_("import"), default=False)
+    history = models.BooleanField(
+        _("past history"), default=False,
+        help_text=_("The rows are past history: no messages to customers, one recalculation "
+                    "of the affected customers at the end."),
+    )
+    as_of = models.DateField(
+        _("categories as of"), null=True, blank=True,
+        help_text=_("History only: decide the categories for this day (empty: today)."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    rows_checked = models.PositiveIntegerField(_("rows checked"), default=0)
+    rows_written = models.PositiveIntegerField(_("records written"), default=0)
+    errors_found = models.PositiveIntegerField(_("errors so far"), default=0)
+    #: The final report: counts, the first planned changes, the first errors (JSON).
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+    created_at = models.DateTimeField(_("started"), default=timezone.now)
+    started_at = models.DateTimeField(_("running since"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["shop", "-created_at"], name="import_job_shop_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportStatus.values), name="import_job_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.CHECKING, ImportStatus.WRITING)

@@ -7,14 +7,33 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from djmoney.money import Money
 
 from shops import importing, services
-from shops.models import Customer, Order, OrderLine, Product, Return, Shop, ShopStaff
+from shops.models import (
+    Customer,
+    ImportJob,
+    Order,
+    OrderLine,
+    Product,
+    Return,
+    Shop,
+    ShopStaff,
+)
 
 FIXTURES = Path(__file__).parent / "import_fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Uploaded import files are stored; keep them out of the repository."""
+    settings.MEDIA_ROOT = str(tmp_path)
+
+
 URL = "/admin/shops/import/"
 
 
@@ -408,7 +427,8 @@ def test_command_on_a_bad_file_lists_errors_fails_and_imports_nothing(shop, cust
         call_command("import_csv", "--shop", "pl", "orders", str(FIXTURES / "orders_bad.csv"),
                      stdout=out, stderr=err)
 
-    lines = err.getvalue().splitlines()
+    lines = [line for line in err.getvalue().splitlines() if line.startswith("Line ")]
+    assert err.getvalue().splitlines()[0] == "Checked: 5 rows, 12 errors so far."
     assert len(lines) == 12
     assert lines[0] == "Line 3, customer_external_id: Unknown customer “nobody” in shop pl."
     assert lines[-1] == ("Line 6, unit_price: Not an amount: “12,50”; use a dot as the "
@@ -433,75 +453,119 @@ def upload(client, shop, kind, name, content=None):
     return client.post(URL, {"shop": shop.pk, "kind": kind, "file": file})
 
 
+def run_jobs(capture, action):
+    """Do `action` (a request) and run the jobs it queued, as the task does after commit."""
+    with capture(execute=True):
+        return action()
+
+
+def job_page(client, response):
+    assert response.status_code == 302 and response.url.startswith(f"{URL}?job=")
+    return client.get(response.url)
+
+
 @pytest.mark.django_db
 @pytest.mark.urls("tests.shops.import_urls")
-def test_admin_upload_preview_confirm_imports_the_file(admin_client, shop, customers):
+def test_admin_upload_preview_confirm_imports_the_file(
+    admin_client, shop, customers, django_capture_on_commit_callbacks
+):
     assert admin_client.get(URL).status_code == 200
 
-    preview = upload(admin_client, shop, "orders", "orders_good.csv")
+    uploaded = run_jobs(django_capture_on_commit_callbacks,
+                        lambda: upload(admin_client, shop, "orders", "orders_good.csv"))
+    preview = job_page(admin_client, uploaded)
 
-    assert preview.status_code == 200
-    assert [t.name for t in preview.templates][0] == "admin/shops/import_preview.html"
+    assert [t.name for t in preview.templates][0] == "admin/shops/import_job.html"
     html = preview.content.decode()
     counts = re.search(r'<table id="import-counts">.*?</table>', html, re.S).group(0)
     assert re.findall(r"<th>(.*?)</th><td>(\d+)</td><td>(\d+)</td>\s*<td>(\d+)</td>",
                       counts) == [("Orders", "2", "0", "0"), ("Order lines", "4", "0", "0")]
     assert "customer c1, 2025-03-01 10:00, Completed, 3 lines, goods 170.00 PLN" in html
+    assert 'http-equiv="refresh"' not in html  # finished: the page stops refreshing
     assert Order.objects.count() == 0
 
-    done = admin_client.post(URL, {"payload": preview.context["payload"]}, follow=True)
+    job = preview.context["job"]
+    confirmed = run_jobs(django_capture_on_commit_callbacks,
+                         lambda: admin_client.post(URL, {"job": job.pk, "confirm": "1"}))
+    done = job_page(admin_client, confirmed)
 
-    assert done.redirect_chain == [(URL, 302)]
-    assert [str(m) for m in done.context["messages"]] == [
-        "Imported into Sklep PL: orders: 2 to create, 0 to update, 0 unchanged; "
-        "order lines: 4 to create, 0 to update, 0 unchanged."]
+    assert done.context["job"].status == "finished" and done.context["job"].apply
+    assert '<p id="import-done">Imported.</p>' in done.content.decode()
+    assert done.context["job"].rows_written == 2
     assert Order.objects.get(number="1001").goods_total == Money("170.00", "PLN")
     assert OrderLine.objects.count() == 4
+    assert LogEntry.objects.get().change_message == (
+        "Orders (one row per order line): orders: 2 to create, 0 to update, 0 unchanged; "
+        "order lines: 4 to create, 0 to update, 0 unchanged")
 
 
 @pytest.mark.django_db
 @pytest.mark.urls("tests.shops.import_urls")
-def test_admin_bad_file_shows_every_error_and_writes_nothing(admin_client, shop, customers):
-    response = upload(admin_client, shop, "orders", "orders_bad.csv")
+def test_admin_page_of_a_running_job_refreshes_and_shows_the_counters(admin_client, shop):
+    """Before the task has run (a worker would take it): the page shows the counters and
+    refreshes itself."""
+    job = job_page(admin_client, upload(admin_client, shop, "customers", "customers_good.csv"))
 
-    assert response.status_code == 200
-    assert response.context["payload"] is None
+    html = job.content.decode()
+    assert '<meta http-equiv="refresh" content="2">' in html
+    assert '<td id="import-status">Queued</td>' in html
+    assert "<th>Rows checked</th><td>0</td>" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.shops.import_urls")
+def test_admin_bad_file_shows_every_error_and_writes_nothing(
+    admin_client, shop, customers, django_capture_on_commit_callbacks
+):
+    response = job_page(admin_client, run_jobs(
+        django_capture_on_commit_callbacks,
+        lambda: upload(admin_client, shop, "orders", "orders_bad.csv")))
+
     html = response.content.decode()
-    assert "4 rows are invalid. Nothing will be imported" in html
+    assert "4 rows are invalid. Nothing was imported" in html
+    assert "<th>Errors so far</th><td>12</td>" in html
     rows = re.findall(r"<tr><td>(\d+)</td><td>(\w*)</td><td>(.*?)</td></tr>", html)
     assert len(rows) == 12
     assert rows[0] == ("3", "customer_external_id", "Unknown customer “nobody” in shop pl.")
-    assert 'name="payload"' not in html
+    assert 'name="confirm"' not in html
     assert Order.objects.count() == 0
 
 
 @pytest.mark.django_db
 @pytest.mark.urls("tests.shops.import_urls")
-def test_admin_revalidates_before_applying(admin_client, shop, orders):
-    preview = upload(admin_client, shop, "returns", "returns_good.csv")
-    assert preview.context["plan"].is_valid
+def test_admin_revalidates_before_applying(
+    admin_client, shop, orders, django_capture_on_commit_callbacks
+):
+    preview = job_page(admin_client, run_jobs(
+        django_capture_on_commit_callbacks,
+        lambda: upload(admin_client, shop, "returns", "returns_good.csv")))
+    assert preview.context["job"].status == "finished"
     # Meanwhile someone records a return that leaves no room for the file's returns.
     services.return_record(order=Order.objects.get(number="1002"), value=Decimal("250"))
 
-    response = admin_client.post(URL, {"payload": preview.context["payload"]})
+    response = job_page(admin_client, run_jobs(
+        django_capture_on_commit_callbacks,
+        lambda: admin_client.post(URL, {"job": preview.context["job"].pk, "confirm": "1"})))
 
-    assert response.status_code == 200
-    assert response.context["stale"] is True
-    assert errors_of(response.context["plan"]) == [
-        (4, "value", "Returned value 350.50 is above the order's goods value 300.00.")]
+    assert response.context["job"].status == "invalid"
+    assert response.context["report"]["errors"] == [
+        [4, "value", "Returned value 350.50 is above the order's goods value 300.00."]]
     assert Return.objects.count() == 1
 
 
 @pytest.mark.django_db
 @pytest.mark.urls("tests.shops.import_urls")
-def test_admin_rejects_a_tampered_payload(admin_client, shop, customers):
-    preview = upload(admin_client, shop, "orders", "orders_good.csv")
+def test_admin_job_of_another_shop_is_refused(client, django_user_model, shop):
+    other = Shop.objects.create(code="fr", name="Boutique", currency="EUR")
+    job = ImportJob.objects.create(shop=other, kind="customers", file="x.csv")
+    user = django_user_model.objects.create_user(username="staff", password="x", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(
+        codename__in=["add_customer", "change_customer"]))
+    ShopStaff.objects.create(user=user, shop=shop)
+    client.force_login(user)
 
-    done = admin_client.post(URL, {"payload": preview.context["payload"] + "x"}, follow=True)
-
-    assert [str(m) for m in done.context["messages"]] == [
-        "The preview could not be read; upload the file again."]
-    assert Order.objects.count() == 0
+    assert client.get(f"{URL}?job={job.pk}").status_code == 403
+    assert client.post(URL, {"job": job.pk, "confirm": "1"}).status_code == 403
 
 
 @pytest.mark.django_db
