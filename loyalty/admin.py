@@ -227,8 +227,8 @@ class CategoryChangeInline(ShopScopedInline):
     fk_name = "customer"
     extra = 0
     can_delete = False
-    fields = ("changed_at", "as_of", "from_category", "to_category", "reason", "rule", "figures_text",
-              "staff_user", "note")
+    fields = ("changed_at", "as_of", "from_category", "to_category", "reason", "rule",
+              "figures_text", "staff_user", "note")
     readonly_fields = fields
     ordering = ("-changed_at", "-id")
     verbose_name_plural = gettext_lazy("category history")

@@ -70,6 +70,7 @@ not be adjacent):
 """
 
 from __future__ import annotations
+
 from .cells import (  # noqa: E402
     COLUMNS,
     PREVIEW_ROWS,

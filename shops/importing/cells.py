@@ -7,10 +7,10 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from itertools import chain
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
+from itertools import chain
 from typing import IO, Any
 
 from django.conf import settings

@@ -335,8 +335,9 @@ class _Orders:
     def finish(self) -> None:
         good = [d for d in self.drafts.values() if not d.bad]
         self.drafts = {}
-        for start in range(0, len(good), CHUNK_ROWS):
-            batch = good[start:start + CHUNK_ROWS]
+        size = CHUNK_ROWS
+        for start in range(0, len(good), size):
+            batch = good[start:start + size]
             existing = {o.number: o for o in Order.objects.filter(
                 shop=self.shop, number__in=[d.number for d in batch],
             ).prefetch_related("lines")}
@@ -517,7 +518,7 @@ Progress = Callable[["ImportPlan"], None]
 def import_plan(
     *, shop: Shop, kind: str, content: str | bytes | None = None,
     stream: IO[bytes] | None = None, progress: Progress | None = None,
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int | None = None,
 ) -> ImportPlan:
     """Validate the whole file (`content`, or a binary `stream` read line by line) and say
     what importing it would change. Writes nothing. `progress(plan)` is called after each
@@ -529,7 +530,7 @@ def import_plan(
         raw = content.encode() if isinstance(content, str) else (content or b"")
         stream = io.BytesIO(raw)
     planner = _PLANNERS[kind](plan)
-    for chunk in chunks(read_rows(stream, kind, plan.errors), chunk_rows):
+    for chunk in chunks(read_rows(stream, kind, plan.errors), chunk_rows or CHUNK_ROWS):
         plan.rows += len(chunk)
         # planned even after a malformed row, so that every bad row is reported
         planner.feed(chunk)

@@ -55,7 +55,8 @@ BATCH = 5000
 Written = Callable[[int], None]
 
 
-def _batches(items: Sequence, size: int = BATCH) -> Iterator[Sequence]:
+def _batches(items: Sequence) -> Iterator[Sequence]:
+    size = BATCH
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
