@@ -85,3 +85,27 @@ def _preparer(field: models.Field, connection):
 
 def _same(value):
     return value
+
+
+def rows_copy(model: type[models.Model], rows: Iterable[dict]) -> int:
+    """`rows_insert`, with PostgreSQL's COPY where the database is PostgreSQL (one stream
+    instead of one round trip per row: what a large import needs); the same values, the
+    same conversions. Elsewhere it is `rows_insert`."""
+    using = router.db_for_write(model)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return rows_insert(model, rows)
+    fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
+    quote = connection.ops.quote_name
+    sql = "COPY {} ({}) FROM STDIN".format(
+        quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields))
+    defaults = {f.attname: f.get_default() for f in fields if _optional(f)}
+    prepare = [_preparer(f, connection) for f in fields]
+    written = 0
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(tuple(
+                prep(_value(row, f, defaults)) for f, prep in zip(fields, prepare, strict=True)
+            ))
+            written += 1
+    return written

@@ -163,7 +163,8 @@ def job_run(*, job_id: int, observer: Observer | None = None) -> ImportJob | Non
         counters.close()
     job.status, job.report, job.finished_at = status, report_of(plan), timezone.now()
     job.errors_found = len(plan.errors)
-    job.save(update_fields=["status", "report", "finished_at", "errors_found"])
+    job.save(update_fields=["status", "report", "finished_at", "rows_checked", "rows_written",
+                            "errors_found"])
     if plan.applied and job.apply and plan.has_changes and job.created_by_id:
         # An import is a manual change: the shop's admin history names who imported what.
         LogEntry.objects.log_actions(
