@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
 
 .PHONY: run test install messages lint bench-recalc bench-pricing bench-segments bench-statistics \
-	bench-notify bench-api
+	bench-notify bench-api bench-import
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ bench-segments: install
 
 bench-statistics: install
 	$(PY) bench/bench_statistics.py
+
+# History import, 25,000 customers + 70,000 orders, end to end (own database, PostgreSQL).
+bench-import: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/patron_import_bench} \
+		$(PY) bench/bench_import.py
 
 bench-notify: install
 	$(PY) bench/bench_notifications.py
