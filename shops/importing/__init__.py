@@ -2,16 +2,21 @@
 
 Contract
 --------
-``import_plan(shop=, kind=, content=)`` reads the file and the shop's data and returns an
-:class:`ImportPlan`. It never writes, so it is the preview. The plan holds every problem as a
-:class:`RowError` ``(line, column, reason)`` -- all of them, not only the first -- and, for a
-valid file, what applying would do: counts *to create / to update / unchanged* per kind of
-record and one :class:`PlannedChange` per record.
+``import_plan(shop=, kind=, content= | stream=)`` reads the file (streamed line by line, in
+chunks of rows) and the shop's data and returns an :class:`ImportPlan`. It never writes, so
+it is the preview. The plan holds every problem as a :class:`RowError` ``(line, column,
+reason)`` -- all of them, not only the first -- and, for a valid file, what applying would
+do: counts *to create / to update / unchanged* per kind of record and the first
+``PREVIEW_ROWS`` :class:`PlannedChange` of each kind and action.
 
-``import_apply(shop=, kind=, content=)`` plans again inside one transaction (the data may have
-changed since the preview) and, only when the whole file is valid, writes it through
-``shops.services``. A file with any invalid row writes nothing. Importing the same file a
-second time changes nothing and its plan says everything is unchanged.
+``import_apply(shop=, kind=, content= | stream=, history=, as_of=)`` plans, and only when
+the whole file is valid writes it set-based in one transaction (``write.py``: bulk
+statements, COPY on PostgreSQL, and the file's effects; ``history`` imports past history
+without messages and with one recalculation at ``as_of``). A file with any invalid row
+writes nothing. Importing the same file a second time changes nothing and its plan says
+everything is unchanged. In the admin and the command a file is an ``ImportJob`` run in
+the background (``jobs.py``). Modules: ``cells`` (columns, cell parsers, the reader),
+``plan``, ``write``, ``jobs``.
 
 The file
 --------
@@ -44,7 +49,10 @@ two columns are allowed.
 not be adjacent):
     order_number*, customer_external_id*, placed_at*, status*, paid_in_full*,
     shipping_method, shipping_cost, delivery_city, sku*, quantity*, unit_price*, discount,
-    currency
+    currency, goods_total
+    A file of order totals (an old system that exports totals only) has ``goods_total``
+    (the order's goods value) instead of ``sku``, ``quantity``, ``unit_price`` and
+    ``discount`` (never both), and one row per order; such an order has no lines.
     Order columns (``customer_external_id`` to ``delivery_city``) are read from the order's
     first row; later rows may leave them empty or repeat them, and a different value is an
     error. ``status`` is ``new``, ``completed`` or ``cancelled``; ``discount`` is the total
