@@ -10,13 +10,12 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
-from django.core import signing
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Model
 from django.forms import ModelChoiceField
 from django.urls import reverse
 
-from shops import admin_import
-from shops.models import Customer, Order, Shop
+from shops.models import Customer, ImportJob, Order, Shop
 from shops.scoping import ShopScoped, shop_path_for
 from tests.conftest import shared_world
 from tests.scoping_world import build_shop, staff_of
@@ -298,31 +297,42 @@ def test_the_shop_recalculation_request_is_in_the_history(staff, world,
         str(mine.pk), "Requested a recalculation of categories.")
 
 
-def test_the_import_offers_only_the_users_shops_and_refuses_a_forged_one(staff, world):
+def test_the_import_offers_only_the_users_shops_and_refuses_a_forged_one(
+    staff, world, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path)
     page = staff.get("/admin/shops/import/")
     assert list(page.context["form"].fields["shop"].queryset) == [world[0]["shop"]]
 
-    forged = signing.dumps({"shop": world[1]["shop"].pk, "kind": "customers",
-                            "content": "external_id,name\nX1,Eve\n"},
-                           salt=admin_import._SALT, compress=True)
-    response = staff.post("/admin/shops/import/", {"payload": forged})
+    # A finished preview of another shop's file: neither shown nor importable.
+    other = ImportJob.objects.create(
+        shop=world[1]["shop"], kind="customers", file="x.csv", status="finished",
+        report={"has_changes": True})
+    assert staff.get(f"/admin/shops/import/?job={other.pk}").status_code == 403
+    response = staff.post("/admin/shops/import/", {"job": other.pk, "confirm": "1"})
 
     assert response.status_code == 403
-    assert not Customer.objects.filter(external_id="X1").exists()
+    assert ImportJob.objects.count() == 1
 
 
-def test_the_import_is_in_the_shops_history(staff, world):
+def test_the_import_is_in_the_shops_history(
+    staff, world, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = str(tmp_path)
     shop = world[0]["shop"]
-    payload = signing.dumps({"shop": shop.pk, "kind": "customers",
-                             "content": "external_id,name\nX1,Eve\n"},
-                            salt=admin_import._SALT, compress=True)
+    file = SimpleUploadedFile("c.csv", b"external_id,name\nX1,Eve\n", content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post("/admin/shops/import/", {"shop": shop.pk, "kind": "customers", "file": file})
+    preview = ImportJob.objects.get()
 
-    staff.post("/admin/shops/import/", {"payload": payload})
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post("/admin/shops/import/", {"job": preview.pk, "confirm": "1"})
 
     assert Customer.objects.get(external_id="X1").shop == shop
     entry = LogEntry.objects.get()
     assert (entry.user.username, entry.object_id) == ("ala", str(shop.pk))
-    assert "Imported into Shop aa" in entry.get_change_message()
+    assert entry.get_change_message() == (
+        "Customers: customers: 1 to create, 0 to update, 0 unchanged")
 
 
 def test_price_a_cart_offers_only_the_users_shops_objects(staff, world):
