@@ -26,7 +26,7 @@ from shops.scoping import ReadOnlyScopedAdmin, ShopScoped, ShopScopedAdmin, Shop
 
 from . import admin_points, explain_text, selectors, services, tasks
 from .models import Category, CategoryChange, Condition, RecalculationRun, Rule, SegmentMember
-from .validation import condition_errors
+from .validation import condition_errors, reevaluation_dates, reevaluation_text, until_error
 
 PREVIEW = "_preview"
 
@@ -89,9 +89,15 @@ class CategoryForm(forms.ModelForm):
         model = Category
         fields = (
             "shop", "name", "description", "rank", "is_default", "visible_to_customer",
-            "program", "discount_percent", "auto_enter", "auto_leave", "sms_welcome",
-            "sms_after_order",
+            "program", "discount_percent", "auto_enter", "auto_leave", "grace_days",
+            "reevaluate_on", "sms_welcome", "sms_after_order",
         )
+
+    def clean_reevaluate_on(self):
+        try:  # saved normalised: "07-01,1-1" -> "01-01, 07-01"
+            return reevaluation_text(reevaluation_dates(self.cleaned_data["reevaluate_on"]))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
     def clean(self):
         data = super().clean()
@@ -152,8 +158,8 @@ class ConditionForm(forms.ModelForm):
     class Meta:
         model = Condition
         fields = (
-            "kind", "operator", "amount", "count", "days", "client_type", "text", "product",
-            "collection",
+            "kind", "operator", "amount", "count", "days", "period", "client_type", "text",
+            "product", "collection",
         )
 
     def clean(self):
@@ -165,6 +171,7 @@ class ConditionForm(forms.ModelForm):
             client_type=data.get("client_type"), text=data.get("text"),
             product=data.get("product"), collection=data.get("collection"),
             shop_id=rule.shop_id if rule is not None and rule.pk else None,
+            period=data.get("period") or "",
         )
         if errors:
             raise ValidationError(errors)
@@ -227,7 +234,7 @@ class CategoryChangeInline(ShopScopedInline):
     fk_name = "customer"
     extra = 0
     can_delete = False
-    fields = ("changed_at", "as_of", "from_category", "to_category", "reason", "rule",
+    fields = ("changed_at", "as_of", "from_category", "to_category", "reason", "until", "rule",
               "figures_text", "staff_user", "note")
     readonly_fields = fields
     ordering = ("-changed_at", "-id")
@@ -277,13 +284,52 @@ class MoveForm(forms.Form):
             "move them again at the next recalculation."
         ),
     )
+    until = forms.DateField(
+        label=gettext_lazy("until (optional)"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy(
+            "A temporary move: the customers are locked in the category until this date; "
+            "the recalculation of that date (or the first one after it) returns them to the "
+            "rules. Must be in the future."
+        ),
+    )
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=300)
 
     def __init__(self, *args, shop_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.shops = list(Shop.objects.filter(pk__in=shop_ids))
         self.fields["category"].queryset = Category.objects.filter(
             shop_id__in=shop_ids
         ).select_related("shop")
+
+    def clean_until(self):
+        return clean_until(self.cleaned_data["until"], self.shops)
+
+
+def clean_until(until, shops):
+    """The same check as the services', against each selected shop's today."""
+    if until is not None:
+        for shop in shops:
+            if error := until_error(until, shop.today()):
+                raise ValidationError(error)
+    return until
+
+
+class LockUntilForm(forms.Form):
+    until = forms.DateField(
+        label=gettext_lazy("Lock until"), widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy(
+            "The recalculation of this date (or the first one after it) unlocks the "
+            "customers and applies the rules. Must be in the future."
+        ),
+    )
+
+    def __init__(self, *args, shop_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shops = list(Shop.objects.filter(pk__in=shop_ids))
+
+    def clean_until(self):
+        return clean_until(self.cleaned_data["until"], self.shops)
 
 
 admin.site.unregister(Customer)
@@ -295,9 +341,10 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
 
     inlines = (CategoryChangeInline, admin_points.PointsEntryInline)
     list_display = (*shops_admin.CustomerAdmin.list_display, "points_balance")
-    readonly_fields = ("category", "category_locked", "explanation", "points_balance_detail",
-                       "segments_summary", "orders_summary")
-    actions = ("lock_selected", "unlock_selected", "move_selected", "recalculate_selected")
+    readonly_fields = ("category", "category_locked", "lifecycle_state", "explanation",
+                       "points_balance_detail", "segments_summary", "orders_summary")
+    actions = ("lock_selected", "lock_until_selected", "unlock_selected", "move_selected",
+               "recalculate_selected")
 
     def has_lock_permission(self, request):
         return request.user.has_perm("shops.lock_customer")
@@ -348,12 +395,19 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
         )
         return format_html("<table>{}{}</table><p>{}</p>", head, rows, every)
 
+    @admin.display(description=gettext_lazy("grace period / temporary move"))
+    def lifecycle_state(self, customer):
+        if customer.pk is None:
+            return "—"
+        return selectors.customer_lifecycle_text(customer) or "—"
+
     @admin.display(description=gettext_lazy("Why this category?"))
     def explanation(self, customer):
         if customer.pk is None:
             return "—"
         entries = selectors.customer_explain(customer)
         names = explain_names(customer.shop)
+        state = selectors.customer_lifecycle_text(customer)
         rows = []
         for entry in entries:
             category = entry["category"]
@@ -374,13 +428,46 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
             "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
             _("Category"), _("Rule"), _("Conditions"), _("Result"),
         )
-        return format_html("<table>{}{}</table>", header, format_html_join("", "{}", (
+        table = format_html("<table>{}{}</table>", header, format_html_join("", "{}", (
             (r,) for r in rows)))
+        if state:
+            return format_html('<p class="lifecycle">{}</p>{}', state, table)
+        return table
 
     @admin.action(description=gettext_lazy("Lock automatic category movement"),
                   permissions=("lock",))
     def lock_selected(self, request, queryset):
         self._set_lock(request, queryset, True)
+
+    @admin.action(description=gettext_lazy("Lock automatic category movement until a date…"),
+                  permissions=("lock",))
+    def lock_until_selected(self, request, queryset):
+        if not self.has_lock_permission(request):
+            raise PermissionDenied
+        shop_ids = set(queryset.values_list("shop_id", flat=True))
+        form = LockUntilForm(request.POST if "apply" in request.POST else None,
+                             shop_ids=shop_ids)
+        if form.is_valid():
+            until, changed = form.cleaned_data["until"], 0
+            with transaction.atomic():
+                for customer in queryset.order_by("pk"):
+                    if services.customer_lock(customer=customer, locked=True,
+                                              staff_user=request.user, until=until):
+                        changed += 1
+                        self.log_change(request, customer, _(
+                            "Locked automatic category movement until %(date)s."
+                        ) % {"date": until.isoformat()})
+            self.message_user(request, ngettext(
+                "%(n)d customer locked until %(date)s.",
+                "%(n)d customers locked until %(date)s.", changed,
+            ) % {"n": changed, "date": until.isoformat()})
+            return None
+        return TemplateResponse(request, "admin/loyalty/lock_until.html", {
+            **self.admin_site.each_context(request), "title": _("Lock customers until a date"),
+            "form": form, "customers": queryset[:100], "count": queryset.count(),
+            "ids": queryset.values_list("pk", flat=True), "opts": self.model._meta,
+            "action": "lock_until_selected",
+        })
 
     @admin.action(description=gettext_lazy("Unlock automatic category movement"),
                   permissions=("lock",))
@@ -410,18 +497,26 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
         form = MoveForm(request.POST if "apply" in request.POST else None, shop_ids=shop_ids)
         if form.is_valid():
             category, lock = form.cleaned_data["category"], form.cleaned_data["lock"]
+            until = form.cleaned_data["until"]
             moved = 0
             with transaction.atomic():
                 for customer in queryset.filter(shop_id=category.shop_id).order_by("pk"):
                     if services.customer_move(
                         customer=customer, category=category, staff_user=request.user,
-                        note=form.cleaned_data["note"], lock=lock,
+                        note=form.cleaned_data["note"], lock=lock, until=until,
                     ):
                         moved += 1
                         self.log_change(request, customer, (
-                            _("Moved to category %(category)s and locked.") if lock
+                            _("Moved to category %(category)s until %(date)s.") if until
+                            else _("Moved to category %(category)s and locked.") if lock
                             else _("Moved to category %(category)s.")
-                        ) % {"category": category})
+                        ) % {"category": category, "date": until and until.isoformat()})
+            if until:
+                self.message_user(request, ngettext(
+                    "%(n)d customer moved to %(category)s until %(date)s.",
+                    "%(n)d customers moved to %(category)s until %(date)s.", moved,
+                ) % {"n": moved, "category": category, "date": until.isoformat()})
+                return None
             message = ngettext(
                 "%(n)d customer moved to %(category)s and locked.",
                 "%(n)d customers moved to %(category)s and locked.", moved,

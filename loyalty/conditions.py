@@ -15,12 +15,16 @@ Contract
 - Points: "points earned in the last N days" is the sum of the earned, corrected and
   reversed ledger entries dated inside the window (net of reversals recorded in it); "balance"
   is the current balance, whatever `as_of`. Both compare whole points in `count`.
+- Calendar periods (`period_spend`, `period_orders`): the current calendar year or quarter
+  runs from its first day to `as_of` inclusive, the previous one is the whole year or quarter
+  before it, local dates in the shop's time zone (`period_bounds`). As of 31 December the
+  current year is that whole year; as of 1 January it is that single day.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 CLIENT_TYPE = "client_type"
@@ -38,6 +42,12 @@ POINTS_EARNED = "points_earned"
 POINTS_BALANCE = "points_balance"
 LIFETIME_ORDERS = "lifetime_orders"
 DISABLED = "disabled"
+PERIOD_SPEND = "period_spend"
+PERIOD_ORDERS = "period_orders"
+
+CURRENT_YEAR, PREVIOUS_YEAR = "current_year", "previous_year"
+CURRENT_QUARTER, PREVIOUS_QUARTER = "current_quarter", "previous_quarter"
+PERIODS = (CURRENT_YEAR, PREVIOUS_YEAR, CURRENT_QUARTER, PREVIOUS_QUARTER)
 
 GTE, LT = "gte", "lt"
 ZERO = Decimal(0)
@@ -55,6 +65,7 @@ class ConditionSpec:
     product_id: int | None = None
     collection_id: int | None = None
     id: int | None = None
+    period: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +84,10 @@ class CategorySpec:
     auto_enter: bool = True
     auto_leave: bool = True
     rules: tuple[RuleSpec, ...] = ()
+    #: Days a customer who stops qualifying keeps the category (loyalty.decide).
+    grace_days: int = 0
+    #: (month, day) dates on which alone customers may move down out of the category.
+    reevaluate_on: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(slots=True)
@@ -95,6 +110,12 @@ class Figures:
     shipping_counts: dict[str, int] = field(default_factory=dict)
     points_earned: dict[int, int] = field(default_factory=dict)
     points_balance: int = 0
+    period_spend: dict[str, Decimal] = field(default_factory=dict)
+    period_orders: dict[str, int] = field(default_factory=dict)
+    # Lifecycle state (loyalty.CustomerLifecycle).
+    grace_category_id: int | None = None
+    grace_since: date | None = None
+    manual_until: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +134,25 @@ class Needs:
     lifetime_orders: bool = False
     points_windows: frozenset[int] = frozenset()
     points_balance: bool = False
+    spend_periods: frozenset[str] = frozenset()
+    order_periods: frozenset[str] = frozenset()
 
     @property
     def orders_at_all(self) -> bool:
         return bool(
             self.spend_windows or self.order_windows or self.largest_windows or self.lifetime
             or self.largest_ever or self.last_order or self.lifetime_orders
+            or self.spend_periods or self.order_periods
         )
+
+    def earliest_day(self, as_of: date) -> date | None:
+        """The first local date any figure looks at, or None for the whole history."""
+        if self.lifetime or self.largest_ever or self.last_order or self.lifetime_orders:
+            return None
+        days = [as_of - timedelta(days=d) for d in (
+            self.spend_windows | self.order_windows | self.largest_windows)]
+        days += [period_bounds(p, as_of)[0] for p in self.spend_periods | self.order_periods]
+        return min(days) if days else None
 
     @property
     def oldest_window(self) -> int | None:
@@ -136,6 +169,7 @@ def needs_of(categories) -> Needs:
     lifetime = largest_ever = last = lifetime_orders = False
     products, collections, methods = set(), set(), set()
     points_windows, points_balance = set(), False
+    spend_periods, order_periods = set(), set()
     for category in categories:
         for rule in category.rules:
             for c in rule.conditions:
@@ -164,11 +198,34 @@ def needs_of(categories) -> Needs:
                     points_windows.add(c.days)
                 elif c.kind == POINTS_BALANCE:
                     points_balance = True
+                elif c.kind == PERIOD_SPEND and c.period in PERIODS:
+                    spend_periods.add(c.period)
+                elif c.kind == PERIOD_ORDERS and c.period in PERIODS:
+                    order_periods.add(c.period)
     return Needs(
         frozenset(spend), frozenset(orders), frozenset(largest), lifetime, largest_ever, last,
         frozenset(products), frozenset(collections), frozenset(methods), lifetime_orders,
         points_windows=frozenset(points_windows), points_balance=points_balance,
+        spend_periods=frozenset(spend_periods), order_periods=frozenset(order_periods),
     )
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def period_bounds(period: str, as_of: date) -> tuple[date, date]:
+    """The local dates [first, end) of a calendar period as of a date (end exclusive)."""
+    if period == CURRENT_YEAR:
+        return date(as_of.year, 1, 1), as_of + timedelta(days=1)
+    if period == PREVIOUS_YEAR:
+        return date(as_of.year - 1, 1, 1), date(as_of.year, 1, 1)
+    start = _quarter_start(as_of)
+    if period == CURRENT_QUARTER:
+        return start, as_of + timedelta(days=1)
+    if period == PREVIOUS_QUARTER:
+        return _quarter_start(start - timedelta(days=1)), start
+    raise ValueError(f"unknown calendar period {period!r}")
 
 
 def measure(c: ConditionSpec, f: Figures, as_of: date):
@@ -203,6 +260,10 @@ def measure(c: ConditionSpec, f: Figures, as_of: date):
         return f.points_earned.get(c.days, 0)
     if kind == POINTS_BALANCE:
         return f.points_balance
+    if kind == PERIOD_SPEND:
+        return f.period_spend.get(c.period, ZERO)
+    if kind == PERIOD_ORDERS:
+        return f.period_orders.get(c.period, 0)
     raise ValueError(f"unknown condition kind {kind!r}")
 
 
@@ -212,11 +273,11 @@ def _compare(value, operator: str, wanted) -> bool:
 
 def holds(c: ConditionSpec, value) -> bool:
     kind = c.kind
-    if kind in (WINDOW_SPEND, LIFETIME_SPEND):
+    if kind in (WINDOW_SPEND, LIFETIME_SPEND, PERIOD_SPEND):
         return _compare(value, c.operator, c.amount or ZERO)
     if kind == LARGEST_ORDER:
         return value >= (c.amount or ZERO)
-    if kind in (WINDOW_ORDERS, LIFETIME_ORDERS, POINTS_EARNED, POINTS_BALANCE):
+    if kind in (WINDOW_ORDERS, LIFETIME_ORDERS, POINTS_EARNED, POINTS_BALANCE, PERIOD_ORDERS):
         return _compare(value, c.operator, c.count or 0)
     if kind == DAYS_SINCE_LAST_ORDER:
         if value is None:
@@ -233,10 +294,11 @@ def holds(c: ConditionSpec, value) -> bool:
 
 def wanted(c: ConditionSpec):
     """The threshold or value a condition asks for, for explanations."""
-    if c.kind in (WINDOW_SPEND, LIFETIME_SPEND, LARGEST_ORDER):
+    if c.kind in (WINDOW_SPEND, LIFETIME_SPEND, LARGEST_ORDER, PERIOD_SPEND):
         return c.amount or ZERO
     if c.kind in (
-        WINDOW_ORDERS, LIFETIME_ORDERS, DAYS_SINCE_LAST_ORDER, POINTS_EARNED, POINTS_BALANCE
+        WINDOW_ORDERS, LIFETIME_ORDERS, DAYS_SINCE_LAST_ORDER, POINTS_EARNED, POINTS_BALANCE,
+        PERIOD_ORDERS,
     ):
         return c.count or 0
     if c.kind == SHIPPING_METHOD_USED:
@@ -304,6 +366,16 @@ def compile_condition(c: ConditionSpec, as_of: date):
         if gte:
             return lambda f: f.lifetime_orders >= count
         return lambda f: f.lifetime_orders < count
+    if kind == PERIOD_SPEND:
+        period = c.period
+        if gte:
+            return lambda f: f.period_spend.get(period, ZERO) >= amount
+        return lambda f: f.period_spend.get(period, ZERO) < amount
+    if kind == PERIOD_ORDERS:
+        period = c.period
+        if gte:
+            return lambda f: f.period_orders.get(period, 0) >= count
+        return lambda f: f.period_orders.get(period, 0) < count
     if kind == LARGEST_ORDER and days:
         return lambda f: f.window_largest.get(days, ZERO) >= amount
     if kind == LARGEST_ORDER:
@@ -325,6 +397,8 @@ def label(c: ConditionSpec) -> str:
     """A stable key for a condition's figure in history rows, e.g. "window_spend_60d"."""
     if c.days and c.kind in (WINDOW_SPEND, WINDOW_ORDERS, LARGEST_ORDER, POINTS_EARNED):
         return f"{c.kind}_{c.days}d"
+    if c.kind in (PERIOD_SPEND, PERIOD_ORDERS) and c.period:
+        return f"{c.kind}_{c.period}"
     if c.kind == SHIPPING_METHOD_USED:
         return f"{c.kind}_{c.text}"
     if c.kind == BOUGHT_PRODUCT:

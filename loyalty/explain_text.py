@@ -24,8 +24,8 @@ from django.utils.translation import ngettext
 from . import conditions as c
 from .conditions import Check, ConditionSpec
 
-MONEY_KINDS = (c.WINDOW_SPEND, c.LIFETIME_SPEND, c.LARGEST_ORDER)
-COUNT_KINDS = (c.WINDOW_ORDERS, c.LIFETIME_ORDERS, c.SHIPPING_METHOD_USED)
+MONEY_KINDS = (c.WINDOW_SPEND, c.LIFETIME_SPEND, c.LARGEST_ORDER, c.PERIOD_SPEND)
+COUNT_KINDS = (c.WINDOW_ORDERS, c.LIFETIME_ORDERS, c.SHIPPING_METHOD_USED, c.PERIOD_ORDERS)
 POINTS_KINDS = (c.POINTS_EARNED, c.POINTS_BALANCE)
 
 
@@ -41,9 +41,31 @@ def money(amount, currency: str) -> str:
     return f"{number_format(Decimal(amount), 2, force_grouping=True)} {currency}"
 
 
+def _spend_in(period: str) -> str:
+    return {
+        c.CURRENT_YEAR: _("Spend in the current calendar year"),
+        c.PREVIOUS_YEAR: _("Spend in the previous calendar year"),
+        c.CURRENT_QUARTER: _("Spend in the current calendar quarter"),
+        c.PREVIOUS_QUARTER: _("Spend in the previous calendar quarter"),
+    }.get(period, period)
+
+
+def _orders_in(period: str) -> str:
+    return {
+        c.CURRENT_YEAR: _("Counted orders in the current calendar year"),
+        c.PREVIOUS_YEAR: _("Counted orders in the previous calendar year"),
+        c.CURRENT_QUARTER: _("Counted orders in the current calendar quarter"),
+        c.PREVIOUS_QUARTER: _("Counted orders in the previous calendar quarter"),
+    }.get(period, period)
+
+
 def what(spec: ConditionSpec, names: Names) -> str:
     """What a condition looks at, e.g. "Spend in the last 60 days"."""
     kind, days = spec.kind, spec.days
+    if kind == c.PERIOD_SPEND:
+        return _spend_in(spec.period)
+    if kind == c.PERIOD_ORDERS:
+        return _orders_in(spec.period)
     if kind == c.WINDOW_SPEND:
         return ngettext("Spend in the last %(days)s day", "Spend in the last %(days)s days",
                         days or 0) % {"days": days}
@@ -125,6 +147,7 @@ KINDS = {
     c.CLIENT_TYPE, c.ACTIVE, c.WINDOW_SPEND, c.WINDOW_ORDERS, c.LARGEST_ORDER, c.LIFETIME_SPEND,
     c.DAYS_SINCE_LAST_ORDER, c.BOUGHT_PRODUCT, c.BOUGHT_COLLECTION, c.SHIPPING_METHOD_USED,
     c.DELIVERY_CITY, c.POINTS_EARNED, c.POINTS_BALANCE, c.LIFETIME_ORDERS, c.DISABLED,
+    c.PERIOD_SPEND, c.PERIOD_ORDERS,
 }
 
 
@@ -140,6 +163,8 @@ def spec_of_label(key: str) -> ConditionSpec | None:
                 return ConditionSpec(kind=kind, days=int(match[1])) if match else None
             if kind == c.SHIPPING_METHOD_USED:
                 return ConditionSpec(kind=kind, text=rest)
+            if kind in (c.PERIOD_SPEND, c.PERIOD_ORDERS):
+                return ConditionSpec(kind=kind, period=rest) if rest in c.PERIODS else None
             if kind in (c.BOUGHT_PRODUCT, c.BOUGHT_COLLECTION) and rest.isdigit():
                 key_field = "product_id" if kind == c.BOUGHT_PRODUCT else "collection_id"
                 return ConditionSpec(kind=kind, **{key_field: int(rest)})
@@ -158,3 +183,22 @@ def figure_sentences(figures: dict, names: Names) -> list[str]:
             value = Decimal(str(value))
         lines.append(f"{what(spec, names)}: {value_text(spec.kind, value, names)}")
     return lines
+
+
+def lifecycle_sentence(*, category: str, grace_until=None, held_until=None, next_date=None,
+                       locked: bool = False) -> str | None:
+    """The customer's time-driven state in one sentence, or None: "In grace in Gold until
+    2027-01-15: moves down at the first recalculation on or after that date unless they
+    qualify again." Dates are ISO (the admin's dates are)."""
+    if locked and held_until is not None:
+        return _("Held in %(category)s by hand until %(date)s: from that date the rules "
+                 "apply again.") % {"category": category, "date": held_until.isoformat()}
+    if grace_until is not None:
+        return _("In grace in %(category)s until %(date)s: no longer qualifies, and moves "
+                 "down at the first recalculation on or after that date unless they qualify "
+                 "again.") % {"category": category, "date": grace_until.isoformat()}
+    if next_date is not None:
+        return _("No longer qualifies for %(category)s, which customers leave downwards only "
+                 "on fixed dates: the next is %(date)s.") % {
+                     "category": category, "date": next_date.isoformat()}
+    return None

@@ -31,15 +31,15 @@ from django.db.models import (
     Sum,
 )
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 
 from shops.counting import COUNTED_ORDER, prefixed
 from shops.models import Customer, IntakeEvent, Order, OrderLine, Shop
 
 from . import prefilter, temp_tables
-from .conditions import ZERO, Figures, Needs
+from .conditions import ZERO, Figures, Needs, period_bounds
 from .decide import Ladder
-from .models import PointsAccount, PointsEntry, PointsKind
+from .models import CustomerLifecycle, PointsAccount, PointsEntry, PointsKind
 
 DECIMAL = DecimalField(max_digits=16, decimal_places=2)
 CENT = Decimal("0.01")
@@ -89,7 +89,23 @@ def _aggregates(shop: Shop, needs: Needs, as_of: date, *, via: str = "") -> dict
         aggs["last_placed_at"] = Max(placed)
     if needs.lifetime_orders:
         aggs["orders_ever"] = Count(f"{via}pk")
+
+    def within(period: str) -> Q:
+        first, end = period_bounds(period, as_of)
+        return Q(**{f"{placed}__gte": local_midnight(shop, first),
+                    f"{placed}__lt": local_midnight(shop, end)})
+
+    for period in needs.spend_periods:
+        aggs[f"pspend_{period}"] = Sum(net, filter=within(period))
+    for period in needs.order_periods:
+        aggs[f"porders_{period}"] = Count(f"{via}pk", filter=within(period))
     return aggs
+
+
+def _earliest(shop: Shop, needs: Needs, as_of: date) -> datetime | None:
+    """Where the orders any figure looks at start (None: the whole history)."""
+    first = needs.earliest_day(as_of)
+    return None if first is None else local_midnight(shop, first)
 
 
 def _with_figures(customers, shop: Shop, needs: Needs, as_of: date):
@@ -98,8 +114,8 @@ def _with_figures(customers, shop: Shop, needs: Needs, as_of: date):
         return customers
     counted, _ = prefixed("orders__")
     joined = counted & Q(orders__shop=shop, orders__placed_at__lt=_end(shop, as_of))
-    if needs.oldest_window is not None:
-        joined &= Q(orders__placed_at__gte=window_start(shop, as_of, needs.oldest_window))
+    if (earliest := _earliest(shop, needs, as_of)) is not None:
+        joined &= Q(orders__placed_at__gte=earliest)
     customers = customers.annotate(w=FilteredRelation("orders", condition=joined))
     aggs = _aggregates(shop, needs, as_of, via="w__")
     return customers.annotate(**{f"f_{name}": agg for name, agg in aggs.items()})
@@ -123,8 +139,8 @@ def next_batch(shop: Shop, after_id: int, size: int) -> tuple[int, int, int] | N
 def _order_figures(shop: Shop, needs: Needs, as_of: date):
     """The shop's counted orders grouped by customer, with the figures as columns."""
     orders = Order.objects.filter(COUNTED_ORDER, shop=shop, placed_at__lt=_end(shop, as_of))
-    if needs.oldest_window is not None:
-        orders = orders.filter(placed_at__gte=window_start(shop, as_of, needs.oldest_window))
+    if (earliest := _earliest(shop, needs, as_of)) is not None:
+        orders = orders.filter(placed_at__gte=earliest)
     aggs = _aggregates(shop, needs, as_of)
     return orders.values("customer_id").annotate(**aggs).order_by()
 
@@ -175,6 +191,7 @@ class Snapshot:
         case, params = self.target
         columns = ", ".join(
             [f"c.{name if name != 'pk' else 'id'}" for name in CUSTOMER_COLUMNS]
+            + [f"s.{name.split('__')[1]}" for name in LIFECYCLE_COLUMNS]
             + [f"f.{name}" for name in _figure_columns(self._needs)]
             + ["c.orders_changed_at"]
         )
@@ -184,14 +201,19 @@ class Snapshot:
         last_event = (f"(SELECT MAX(e.created_at) FROM {IntakeEvent._meta.db_table} e"  # noqa: S608
                       f" WHERE e.customer_id = c.id)")
         # Table names are ours; every value is a parameter.
+        # Customers in a grace period (to end it, or clear it) and those whose temporary
+        # hold has ended are examined whatever the rules say (loyalty.lifecycle).
         sql = (
             f"SELECT {columns}, {last_event} FROM {Customer._meta.db_table} c"  # noqa: S608
             f" LEFT JOIN {self.table} f ON f.customer_id = c.id"
+            f" LEFT JOIN {CustomerLifecycle._meta.db_table} s ON s.customer_id = c.id"
             f" WHERE c.shop_id = %s AND c.id > %s AND c.id <= %s"
-            f" AND {prefilter.distinct_from(case, 'c.category_id')} ORDER BY c.id"
+            f" AND ({prefilter.distinct_from(case, 'c.category_id')}"
+            f" OR s.grace_since IS NOT NULL OR s.manual_until <= %s) ORDER BY c.id"
         )
+        as_of = connection.ops.adapt_datefield_value(self.as_of)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [shop.pk, lo, hi, *params])
+            cursor.execute(sql, [shop.pk, lo, hi, *params, as_of])
             rows = cursor.fetchall()
         stale = [row[0] for row in rows if any(
             (changed := _as_datetime(value)) is not None and changed >= self.fresh_since
@@ -201,6 +223,10 @@ class Snapshot:
 
 
 CUSTOMER_COLUMNS = ("pk", "client_type", "is_active", "city", "category_id", "category_locked")
+#: The customer's lifecycle state (a LEFT JOIN: NULLs without a row).
+LIFECYCLE_COLUMNS = (
+    "lifecycle__grace_category_id", "lifecycle__grace_since", "lifecycle__manual_until"
+)
 
 
 def _figure_columns(needs: Needs) -> list[str]:
@@ -215,6 +241,8 @@ def _figure_columns(needs: Needs) -> list[str]:
         + (["largest_ever"] if needs.largest_ever else [])
         + (["last_placed_at"] if needs.last_order else [])
         + (["orders_ever"] if needs.lifetime_orders else [])
+        + [f"pspend_{p}" for p in sorted(needs.spend_periods)]
+        + [f"porders_{p}" for p in sorted(needs.order_periods)]
     )
 
 
@@ -227,8 +255,16 @@ def _as_datetime(value) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _as_date(value) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return parse_date(value)
+
+
 def _build(rows, needs: Needs, tz) -> list[Figures]:
-    """Figures from rows of CUSTOMER_COLUMNS followed by `_figure_columns(needs)`."""
+    """Figures from rows of CUSTOMER_COLUMNS and LIFECYCLE_COLUMNS followed by
+    `_figure_columns(needs)`."""
+    spend_periods, order_periods = sorted(needs.spend_periods), sorted(needs.order_periods)
     spend = sorted(needs.spend_windows)
     orders = sorted(needs.order_windows)
     largest = sorted(needs.largest_windows)
@@ -237,12 +273,13 @@ def _build(rows, needs: Needs, tz) -> list[Figures]:
     for row in rows:
         f = Figures(
             customer_id=row[0], client_type=row[1], is_active=bool(row[2]), city=row[3],
-            category_id=row[4], locked=bool(row[5]),
+            category_id=row[4], locked=bool(row[5]), grace_category_id=row[6],
+            grace_since=_as_date(row[7]), manual_until=_as_date(row[8]),
         )
         figures.append(f)
         if not needs.orders_at_all:
             continue
-        i = 6
+        i = 9
         if n_s:
             f.window_spend = {d: money(v) for d, v in zip(spend, row[i:i + n_s], strict=True)}
             i += n_s
@@ -264,6 +301,13 @@ def _build(rows, needs: Needs, tz) -> list[Figures]:
             i += 1
         if needs.lifetime_orders:
             f.lifetime_orders = row[i] or 0
+            i += 1
+        for period in spend_periods:
+            f.period_spend[period] = money(row[i])
+            i += 1
+        for period in order_periods:
+            f.period_orders[period] = row[i] or 0
+            i += 1
     return figures
 
 
@@ -280,7 +324,7 @@ def load(
         customers = customers.filter(pk__gt=lo, pk__lte=hi)
     customers = _with_figures(customers, shop, needs, as_of)
     names = [f"f_{name}" for name in _figure_columns(needs)]
-    rows = customers.order_by("pk").values_list(*CUSTOMER_COLUMNS, *names)
+    rows = customers.order_by("pk").values_list(*CUSTOMER_COLUMNS, *LIFECYCLE_COLUMNS, *names)
     figures = _build(rows, needs, shop.tz)
     if figures and (needs.products or needs.collections or needs.shipping_methods):
         by_id = {f.customer_id: f for f in figures}

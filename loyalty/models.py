@@ -58,6 +58,19 @@ class Category(models.Model):
         help_text=_("For customers in this category when their order is completed and paid; "
                     "only when the shop's SMS channel is on."),
     )
+    # Lifecycle (loyalty.lifecycle): how customers leave the category.
+    grace_days = models.PositiveIntegerField(
+        _("grace period (days)"), default=0,
+        help_text=_("A customer who stops qualifying keeps the category for this many days "
+                    "from the first recalculation that found them not qualifying; "
+                    "qualifying again ends the grace period. 0: no grace period."),
+    )
+    reevaluate_on = models.CharField(
+        _("move down only on these dates"), max_length=200, blank=True,
+        help_text=_("Month-day dates separated by commas, e.g. “01-01” or “01-01, 07-01”. "
+                    "Customers may move up at any time but leave this category downwards "
+                    "only at the recalculation of one of these dates. Empty: any day."),
+    )
 
     class Meta:
         verbose_name = _("category")
@@ -136,6 +149,17 @@ class ConditionKind(models.TextChoices):
     POINTS_BALANCE = "points_balance", _("Current bonus points balance")
     LIFETIME_ORDERS = "lifetime_orders", _("Number of counted orders (ever)")
     DISABLED = "disabled", _("Customer is disabled")
+    PERIOD_SPEND = "period_spend", _("Counted spend in a calendar period")
+    PERIOD_ORDERS = "period_orders", _("Number of counted orders in a calendar period")
+
+
+class Period(models.TextChoices):
+    """Calendar periods in the shop's time zone, as of the recalculation's date."""
+
+    CURRENT_YEAR = "current_year", _("the current calendar year")
+    PREVIOUS_YEAR = "previous_year", _("the previous calendar year")
+    CURRENT_QUARTER = "current_quarter", _("the current calendar quarter")
+    PREVIOUS_QUARTER = "previous_quarter", _("the previous calendar quarter")
 
 
 class Operator(models.TextChoices):
@@ -156,6 +180,10 @@ class Condition(models.Model):
     count = models.PositiveIntegerField(_("count / days"), null=True, blank=True)
     days = models.PositiveIntegerField(
         _("window (days)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    period = models.CharField(
+        _("calendar period"), max_length=16, choices=Period.choices, blank=True,
+        help_text=_("For the calendar period conditions."),
     )
     client_type = models.CharField(
         _("client type"), max_length=16, choices=ClientType.choices, blank=True
@@ -194,6 +222,8 @@ class ChangeReason(models.TextChoices):
     LOCKED = "locked", _("Automatic movement locked")
     UNLOCKED = "unlocked", _("Automatic movement unlocked")
     REGISTERED = "registered", _("Registered")
+    TEMPORARY_ENDED = "temporary_ended", _("Temporary manual move or lock ended: back to the rules")
+    GRACE_ENDED = "grace_ended", _("Grace period ended")
 
 
 class CategoryChange(models.Model):
@@ -230,6 +260,8 @@ class CategoryChange(models.Model):
         null=True, blank=True, related_name="+",
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+    #: A temporary manual move or lock: the date on which the customer returns to the rules.
+    until = models.DateField(_("until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("category change")
@@ -242,6 +274,41 @@ class CategoryChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_category or '—'} → {self.to_category or '—'}"
+
+
+class CustomerLifecycle(models.Model):
+    """A customer's time-driven category state (loyalty.lifecycle); no row means none.
+
+    - `grace_since`: the date of the first recalculation that found the customer no longer
+      qualifying for `grace_category` (their category then); cleared when they qualify
+      again or leave that category.
+    - `manual_until`: the customer is locked (moved or locked by hand) until this date; the
+      first recalculation dated on or after it unlocks them and applies the rules.
+    """
+
+    customer = models.OneToOneField(
+        "shops.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
+        primary_key=True, related_name="lifecycle",
+    )
+    grace_category = models.ForeignKey(
+        Category, verbose_name=_("in grace in"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="+",
+    )
+    grace_since = models.DateField(_("not qualifying since"), null=True, blank=True)
+    manual_until = models.DateField(_("held by hand until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer lifecycle")
+        verbose_name_plural = _("customer lifecycles")
+        indexes = [
+            models.Index(fields=["manual_until"], condition=Q(manual_until__isnull=False),
+                         name="lifecycle_manual_until_idx"),
+            models.Index(fields=["grace_since"], condition=Q(grace_since__isnull=False),
+                         name="lifecycle_grace_since_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.customer_id)
 
 
 class RunStatus(models.TextChoices):

@@ -32,6 +32,7 @@ HALF_CENT = Decimal("0.005")
 COMPILED = {
     c.CLIENT_TYPE, c.ACTIVE, c.WINDOW_SPEND, c.WINDOW_ORDERS, c.LARGEST_ORDER,
     c.LIFETIME_SPEND, c.DAYS_SINCE_LAST_ORDER, c.LIFETIME_ORDERS, c.DISABLED,
+    c.PERIOD_SPEND, c.PERIOD_ORDERS,
 }
 
 
@@ -62,6 +63,13 @@ def _condition(
         return f"COALESCE(f.orders_{cond.days}, 0) {op} %s", [cond.count or 0]
     if kind == c.LIFETIME_ORDERS:
         return f"COALESCE(f.orders_ever, 0) {op} %s", [cond.count or 0]
+    if kind in (c.PERIOD_SPEND, c.PERIOD_ORDERS) and cond.period not in c.PERIODS:
+        # An unknown period measures zero, as in loyalty.conditions (needs_of skips it).
+        wanted = cond.count or 0 if kind == c.PERIOD_ORDERS else _amount(
+            (cond.amount or c.ZERO) - HALF_CENT)
+        return f"0 {op} %s", [wanted]
+    if kind == c.PERIOD_ORDERS:
+        return f"COALESCE(f.porders_{cond.period}, 0) {op} %s", [cond.count or 0]
     if kind == c.DAYS_SINCE_LAST_ORDER:
         # days >= N  <=>  the last order's local date <= as_of - N  <=>  placed before the
         # local midnight that starts day (as_of - N + 1). No order at all: ">=" holds.
@@ -74,6 +82,8 @@ def _condition(
         column = f"spend_{cond.days}"
     elif kind == c.LIFETIME_SPEND:
         column = "lifetime"
+    elif kind == c.PERIOD_SPEND:
+        column = f"pspend_{cond.period}"
     elif kind == c.LARGEST_ORDER:
         column, op = (f"largest_{cond.days}" if cond.days else "largest_ever"), ">="
     else:  # pragma: no cover - guarded by compilable()

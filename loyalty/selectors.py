@@ -8,18 +8,27 @@ from django.utils import timezone
 
 from shops.models import Customer, Shop
 
+from . import explain_text
 from . import figures as figures_db
 from .conditions import CategorySpec, ConditionSpec, RuleSpec, check, needs_of
-from .decide import Ladder
+from .decide import GRACE, WAITING, Ladder, decide
 from .models import Category
+from .validation import reevaluation_dates
 
 
 def condition_spec(c) -> ConditionSpec:
     return ConditionSpec(
         kind=c.kind, operator=c.operator, amount=c.amount, count=c.count, days=c.days,
         client_type=c.client_type, text=c.text, product_id=c.product_id,
-        collection_id=c.collection_id, id=c.pk,
+        collection_id=c.collection_id, id=c.pk, period=c.period,
     )
+
+
+def _dates(text: str) -> tuple[tuple[int, int], ...]:
+    try:
+        return reevaluation_dates(text)
+    except ValueError:  # saved past the form (a shell, an import): ignore what is not a date
+        return ()
 
 
 def category_spec(category: Category, rules=None) -> CategorySpec:
@@ -27,6 +36,7 @@ def category_spec(category: Category, rules=None) -> CategorySpec:
     return CategorySpec(
         id=category.pk, name=category.name, rank=category.rank, is_default=category.is_default,
         auto_enter=category.auto_enter, auto_leave=category.auto_leave,
+        grace_days=category.grace_days, reevaluate_on=_dates(category.reevaluate_on),
         rules=tuple(
             RuleSpec(
                 id=r.pk, name=r.name,
@@ -63,6 +73,30 @@ def customer_explain(customer: Customer, as_of: date | None = None) -> list[dict
             "holds": any(r["holds"] for r in rules),
         })
     return result
+
+
+def customer_lifecycle_text(customer: Customer, as_of: date | None = None) -> str | None:
+    """The customer's grace period, temporary hold or wait for a re-evaluation date, said in
+    one sentence (None when there is none): what the next recalculation would find. Cached
+    on the customer object (the customer page says it twice)."""
+    cached = getattr(customer, "_lifecycle_text", False)
+    if cached is not False:
+        return cached
+    shop = customer.shop
+    as_of = as_of or shop.today()
+    steps = ladder(shop)
+    (figs,) = figures_db.load(shop, needs_of(steps.categories), as_of, customer_ids=[customer.pk])
+    decision = decide(figs, steps, as_of)
+    current = steps.by_id.get(figs.category_id)
+    name = current.name if current is not None else "—"
+    text = explain_text.lifecycle_sentence(
+        category=name, locked=figs.locked and not decision.returned,
+        held_until=figs.manual_until,
+        grace_until=decision.grace_until if decision.reason == GRACE else None,
+        next_date=decision.next_date if decision.reason == WAITING else None,
+    )
+    customer._lifecycle_text = text
+    return text
 
 
 # The admin's home page: per shop, in a fixed number of set-based queries.

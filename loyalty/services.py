@@ -19,11 +19,19 @@ from django.utils.translation import gettext as _
 
 from shops.models import Customer, Shop
 
-from . import events, runs, selectors
+from . import events, lifecycle, runs, selectors
 from . import figures as figures_db
 from .conditions import needs_of
-from .decide import DOWN, UP, Decision, Ladder, decide
-from .models import Category, CategoryChange, ChangeReason, RecalculationRun, RunStatus
+from .decide import DOWN, GRACE, UP, WAITING, Decision, Ladder, decide
+from .models import (
+    Category,
+    CategoryChange,
+    ChangeReason,
+    CustomerLifecycle,
+    RecalculationRun,
+    RunStatus,
+)
+from .validation import until_error
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +46,25 @@ class Summary:
     moved_down: int = 0
     unchanged: int = 0
     skipped_locked: int = 0
+    #: Of the unchanged: kept by a grace period, waiting for a re-evaluation date
+    #: (loyalty.decide); and customers whose temporary hold ended (no longer locked).
+    in_grace: int = 0
+    waiting: int = 0
+    returned: int = 0
     #: Dry runs: up to `sample_size` moves, as decisions.
     sample: list[Decision] = field(default_factory=list)
 
-    def count(self, *, examined: int, locked: int, moved: list[Decision]) -> None:
+    def count(self, *, examined: int, locked: int, moved: list[Decision],
+              decisions: list[Decision] = ()) -> None:
         self.examined += examined
-        self.skipped_locked += locked
+        returned = sum(1 for d in decisions if d.returned)
+        self.returned += returned
+        self.skipped_locked += locked - returned
         ups = sum(1 for d in moved if d.direction == UP)
         self.moved_up += ups
         self.moved_down += len(moved) - ups
+        self.in_grace += sum(1 for d in decisions if d.reason == GRACE)
+        self.waiting += sum(1 for d in decisions if d.reason == WAITING)
         self.unchanged = self.examined - self.moved_up - self.moved_down - self.skipped_locked
 
     def as_dict(self) -> dict:
@@ -57,7 +75,23 @@ class Summary:
 
 
 def _reason(decision: Decision) -> str:
+    if decision.returned:
+        return ChangeReason.TEMPORARY_ENDED
+    if decision.grace_ended:
+        return ChangeReason.GRACE_ENDED
     return ChangeReason.RULE if decision.rule is not None else ChangeReason.FALLBACK
+
+
+def _write(
+    shop: Shop, decisions: list[Decision], *, as_of: date, when, announce: bool = True
+) -> list[Decision]:
+    """Write what `decisions` ask: temporary holds that ended, the moves, grace periods."""
+    unlocked = lifecycle.unlock_returned(shop, decisions, as_of=as_of, when=when)
+    # A hold changed meanwhile (by staff) stands: its customer is left alone.
+    decisions = [d for d in decisions if not d.returned or d.customer_id in unlocked]
+    applied = _apply(shop, decisions, when=when, as_of=as_of, announce=announce)
+    lifecycle.write_grace(decisions, moved={d.customer_id for d in applied}, as_of=as_of)
+    return applied
 
 
 def _apply(
@@ -223,9 +257,10 @@ def _recalculate(shop, run, *, as_of, dry_run, ladder, needs, batch_size, sample
                         room = sample_size - len(summary.sample)
                         summary.sample.extend(moved[:max(room, 0)])
                     else:
-                        moved = _apply(shop, decisions, when=timezone.now(), as_of=as_of,
+                        moved = _write(shop, decisions, as_of=as_of, when=timezone.now(),
                                        announce=announce)
-                    summary.count(examined=examined, locked=locked, moved=moved)
+                    summary.count(examined=examined, locked=locked, moved=moved,
+                                  decisions=decisions)
                     if run is not None:
                         runs.heartbeat(run, **summary.as_dict())
                 after = last
@@ -253,7 +288,7 @@ def customer_recalculate(*, customer_id: int, as_of: date | None = None) -> Deci
     ladder = selectors.ladder(shop)
     (figs,) = figures_db.load(shop, needs_of(ladder.categories), as_of, customer_ids=[customer_id])
     decision = decide(figs, ladder, as_of)
-    applied = _apply(shop, [decision], when=timezone.now(), as_of=as_of)
+    applied = _write(shop, [decision], as_of=as_of, when=timezone.now())
     return applied[0] if applied else decision
 
 
@@ -263,22 +298,33 @@ def _direction(from_category: Category | None, to_category: Category | None) -> 
     return UP if new > old else DOWN if new < old else 0
 
 
+def _check_until(customer: Customer, until: date | None) -> None:
+    if until is not None and (error := until_error(until, customer.shop.today())):
+        raise ValidationError({"until": error})
+
+
 @transaction.atomic
 def customer_move(
     *, customer: Customer, category: Category | None, staff_user, note: str = "",
-    lock: bool = False,
+    lock: bool = False, until: date | None = None,
 ) -> CategoryChange | None:
     """Move a customer by hand. Recorded with the staff user; works on locked customers.
 
     With ``lock`` the customer is also locked (a second history row, "Automatic movement
     locked", by the same staff user), so that the next recalculation keeps them where staff
-    put them. Returns the move's history row, or None when they already were there."""
+    put them. With ``until`` (a date after the shop's today; implies ``lock``) the move is
+    temporary: the first recalculation dated on or after it unlocks the customer and applies
+    the rules (loyalty.lifecycle); both history rows carry the date. A permanent lock
+    replaces a temporary one. Returns the move's history row, or None when they already
+    were there."""
     customer = (
         Customer.objects.select_for_update(of=("self",)).select_related("category", "shop")
         .get(pk=customer.pk)
     )
     if category is not None and category.shop_id != customer.shop_id:
         raise ValidationError({"category": _("The category belongs to another shop.")})
+    _check_until(customer, until)
+    lock = lock or until is not None
     change = None
     if customer.category_id != (category.pk if category else None):
         old = customer.category
@@ -288,33 +334,53 @@ def customer_move(
             shop_id=customer.shop_id, customer=customer, from_category=old,
             to_category=category, as_of=customer.shop.today(), reason=ChangeReason.MANUAL,
             direction=_direction(old, category), staff_user=staff_user, note=note,
+            until=until,
         )
+        lifecycle.forget_grace(customer.pk)
         _announce(customer.shop_id, [change.pk])
-    if lock and not customer.category_locked:
-        customer.category_locked = True
-        customer.save(update_fields=["category_locked"])
-        CategoryChange.objects.create(
-            shop_id=customer.shop_id, customer=customer, from_category_id=customer.category_id,
-            to_category_id=customer.category_id, as_of=customer.shop.today(),
-            reason=ChangeReason.LOCKED, staff_user=staff_user, note=note,
-        )
+    if lock:
+        _lock(customer, staff_user=staff_user, note=note, until=until)
     return change
 
 
-@transaction.atomic
-def customer_lock(*, customer: Customer, locked: bool, staff_user) -> CategoryChange | None:
-    """Lock or unlock automatic movement; recorded in the history."""
-    customer = (
-        Customer.objects.select_for_update(of=("self",)).select_related("shop").get(pk=customer.pk)
-    )
-    if customer.category_locked == locked:
+def _lock(customer: Customer, *, staff_user, note: str = "", until: date | None):
+    """Lock (until a date, or for good); a history row when anything changes."""
+    held = CustomerLifecycle.objects.filter(customer_id=customer.pk).values_list(
+        "manual_until", flat=True).first() if customer.category_locked else None
+    if customer.category_locked and held == until:
         return None
-    customer.category_locked = locked
-    customer.save(update_fields=["category_locked"])
+    lifecycle.hold_until(customer.pk, until)
+    if not customer.category_locked:
+        customer.category_locked = True
+        customer.save(update_fields=["category_locked"])
     return CategoryChange.objects.create(
         shop_id=customer.shop_id, customer=customer, from_category_id=customer.category_id,
         to_category_id=customer.category_id, as_of=customer.shop.today(),
-        reason=ChangeReason.LOCKED if locked else ChangeReason.UNLOCKED, staff_user=staff_user,
+        reason=ChangeReason.LOCKED, staff_user=staff_user, note=note, until=until,
+    )
+
+
+@transaction.atomic
+def customer_lock(
+    *, customer: Customer, locked: bool, staff_user, until: date | None = None
+) -> CategoryChange | None:
+    """Lock or unlock automatic movement; recorded in the history. With ``until`` (a date
+    after the shop's today) the lock is temporary: the first recalculation dated on or after
+    it unlocks the customer (loyalty.lifecycle)."""
+    customer = Customer.objects.select_for_update(of=("self",)).select_related("shop").get(
+        pk=customer.pk)
+    if locked:
+        _check_until(customer, until)
+        return _lock(customer, staff_user=staff_user, until=until)
+    if not customer.category_locked:
+        return None
+    customer.category_locked = False
+    customer.save(update_fields=["category_locked"])
+    lifecycle.hold_until(customer.pk, None)
+    return CategoryChange.objects.create(
+        shop_id=customer.shop_id, customer=customer, from_category_id=customer.category_id,
+        to_category_id=customer.category_id, as_of=customer.shop.today(),
+        reason=ChangeReason.UNLOCKED, staff_user=staff_user,
     )
 
 
@@ -352,4 +418,4 @@ def customers_recalculate(
     ladder = selectors.ladder(shop)
     figures = figures_db.load(shop, needs_of(ladder.categories), as_of, customer_ids=ids)
     decisions = [decide(f, ladder, as_of) for f in figures]
-    return _apply(shop, decisions, when=timezone.now(), as_of=as_of, announce=announce)
+    return _write(shop, decisions, as_of=as_of, when=timezone.now(), announce=announce)
