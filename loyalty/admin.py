@@ -90,7 +90,7 @@ class CategoryForm(forms.ModelForm):
         fields = (
             "shop", "name", "description", "rank", "is_default", "visible_to_customer",
             "program", "discount_percent", "auto_enter", "auto_leave", "sms_welcome",
-            "sms_after_order",
+            "sms_after_order", "at_risk_days", "close_amount", "close_percent",
         )
 
     def clean(self):
