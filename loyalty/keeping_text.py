@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .explain_text import money
@@ -21,8 +20,9 @@ def need_text(need: Need | None, currency: str) -> str:
     if need is None or need.nothing:
         return ""
     if need.amount > 0 and need.orders > 1:
-        return _("%(amount)s in %(orders)s") % {
-            "amount": money(need.amount, currency), "orders": orders_text(need.orders)}
+        return ngettext("%(amount)s in %(n)s order", "%(amount)s in %(n)s orders",
+                        need.orders) % {"amount": money(need.amount, currency),
+                                        "n": need.orders}
     if need.amount > 0:
         return money(need.amount, currency)
     return orders_text(need.orders)
