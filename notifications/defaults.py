@@ -210,34 +210,38 @@ TEXTS["category_at_risk"] = {
     "pl": (
         "Zachowaj kategorię {{ new_category }} w sklepie {{ shop_name }}",
         "Dzień dobry, {{ customer_name }}!\n\nTwoja kategoria {{ new_category }} obowiązuje "
-        "do {{ keeps_until }}.\nAby ją zachować, brakuje Ci jeszcze: {{ to_keep }}.\n\n"
+        "do {{ keeps_until }} włącznie.\nAby ją zachować, brakuje Ci jeszcze: "
+        "{{ to_keep }}.\n\n"
         "Do zobaczenia,\n{{ shop_name }}",
         "{{ shop_name }}: {{ customer_name }}, Twoja kategoria {{ new_category }} obowiązuje "
-        "do {{ keeps_until }}. Aby ją zachować, brakuje: {{ to_keep }}.",
+        "do {{ keeps_until }} włącznie. Aby ją zachować, brakuje: {{ to_keep }}.",
     ),
     "uk": (
         "Збережіть категорію {{ new_category }} в {{ shop_name }}",
         "Вітаємо, {{ customer_name }}!\n\nВаша категорія {{ new_category }} діє до "
-        "{{ keeps_until }}.\nЩоб зберегти її, вам бракує: {{ to_keep }}.\n\n"
+        "{{ keeps_until }} включно.\nЩоб зберегти її, вам бракує: {{ to_keep }}.\n\n"
         "До зустрічі,\n{{ shop_name }}",
         "{{ shop_name }}: {{ customer_name }}, ваша категорія {{ new_category }} діє до "
-        "{{ keeps_until }}. Щоб зберегти її, бракує: {{ to_keep }}.",
+        "{{ keeps_until }} включно. Щоб зберегти її, бракує: {{ to_keep }}.",
     ),
     "ru": (
         "Сохраните категорию {{ new_category }} в {{ shop_name }}",
         "Здравствуйте, {{ customer_name }}!\n\nВаша категория {{ new_category }} действует "
-        "до {{ keeps_until }}.\nЧтобы сохранить её, вам не хватает: {{ to_keep }}.\n\n"
+        "до {{ keeps_until }} включительно.\nЧтобы сохранить её, вам не хватает: "
+        "{{ to_keep }}.\n\n"
         "До встречи,\n{{ shop_name }}",
         "{{ shop_name }}: {{ customer_name }}, ваша категория {{ new_category }} действует "
-        "до {{ keeps_until }}. Чтобы сохранить её, не хватает: {{ to_keep }}.",
+        "до {{ keeps_until }} включительно. Чтобы сохранить её, не хватает: "
+        "{{ to_keep }}.",
     ),
     "fr": (
         "Gardez votre catégorie {{ new_category }} chez {{ shop_name }}",
         "Bonjour {{ customer_name }},\n\nvotre catégorie {{ new_category }} est valable "
-        "jusqu'au {{ keeps_until }}.\nPour la conserver, il vous manque : {{ to_keep }}.\n\n"
+        "jusqu'au {{ keeps_until }} inclus.\nPour la conserver, il vous manque : "
+        "{{ to_keep }}.\n\n"
         "À bientôt,\n{{ shop_name }}",
         "{{ shop_name }} : {{ customer_name }}, votre catégorie {{ new_category }} est valable "
-        "jusqu'au {{ keeps_until }}. Pour la garder, il manque : {{ to_keep }}.",
+        "jusqu'au {{ keeps_until }} inclus. Pour la garder, il manque : {{ to_keep }}.",
     ),
 }
 TEXTS["close_to_next"] = {

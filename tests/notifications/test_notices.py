@@ -54,7 +54,7 @@ def test_n2_at_risk_sent_once(shop):
         until = day_text(today + timedelta(days=10))
     assert message.language == "pl"  # the shop's language: Anna has none
     assert message.subject == "Zachowaj kategorię Złoty w sklepie Sklep"
-    assert (f"Twoja kategoria Złoty obowiązuje do {until}.\n"
+    assert (f"Twoja kategoria Złoty obowiązuje do {until} włącznie.\n"
             "Aby ją zachować, brakuje Ci jeszcze: 500,00 PLN.") in message.body
     episode = NoticeEpisode.objects.get(customer=anna)
     assert episode.keeps_until == today + timedelta(days=10)
