@@ -142,3 +142,22 @@ def test_no_consent_no_message_and_no_resend_later(shop):
     sent = notices_send(shop=shop)
     assert sent["close_to_next"] == 1 and sent["messages"] == 0
     assert not Message.objects.filter(customer=dan, event="close_to_next").exists()
+
+
+def test_the_scan_costs_the_same_queries_for_more_customers(shop):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def scan_with(n):
+        for _ in range(n):
+            customer = CustomerFactory(shop=shop, language="en")
+            order(customer, "1100.00", days_ago=50)
+        NoticeEpisode.objects.all().delete()
+        with CaptureQueriesContext(connection) as queries:
+            sent = notices_send(shop=shop)
+        return sent, len(queries)
+
+    (few, few_queries), (more, more_queries) = scan_with(2), scan_with(4)
+    assert (few["at_risk"], more["at_risk"]) == (2, 6)
+    assert more["messages"] == 6
+    assert more_queries == few_queries
