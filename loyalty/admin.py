@@ -24,7 +24,7 @@ from shops.labels import ShopLabelledChoiceField
 from shops.models import ClientType, Customer, Order, Shop
 from shops.scoping import ReadOnlyScopedAdmin, ShopScoped, ShopScopedAdmin, ShopScopedInline
 
-from . import admin_points, explain_text, selectors, services, tasks
+from . import admin_keeping, admin_points, explain_text, selectors, services, tasks
 from .models import Category, CategoryChange, Condition, RecalculationRun, Rule, SegmentMember
 from .validation import condition_errors, reevaluation_dates, reevaluation_text, until_error
 
@@ -90,7 +90,8 @@ class CategoryForm(forms.ModelForm):
         fields = (
             "shop", "name", "description", "rank", "is_default", "visible_to_customer",
             "program", "discount_percent", "auto_enter", "auto_leave", "grace_days",
-            "reevaluate_on", "sms_welcome", "sms_after_order",
+            "reevaluate_on", "sms_welcome", "sms_after_order", "at_risk_days", "close_amount",
+            "close_percent",
         )
 
     def clean_reevaluate_on(self):
@@ -336,13 +337,15 @@ admin.site.unregister(Customer)
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin):
+class CustomerAdmin(admin_keeping.CustomerKeepingMixin, admin_points.CustomerPointsMixin,
+                    shops_admin.CustomerAdmin):
     """The commerce customer admin, with loyalty's history, explanation and actions."""
 
     inlines = (CategoryChangeInline, admin_points.PointsEntryInline)
     list_display = (*shops_admin.CustomerAdmin.list_display, "points_balance")
     readonly_fields = ("category", "category_locked", "lifecycle_state", "explanation",
-                       "points_balance_detail", "segments_summary", "orders_summary")
+                       "points_balance_detail", "segments_summary", "orders_summary",
+                       "keeping_summary")
     actions = ("lock_selected", "lock_until_selected", "unlock_selected", "move_selected",
                "recalculate_selected")
 

@@ -17,7 +17,7 @@ from shops.api_base import customer_or_404, shop_of
 from shops.languages import languages, translated
 from shops.models import Customer
 
-from . import points, selectors
+from . import keeping_db, points, selectors
 from .api_schemas import LoyaltyOut
 from .conditions import as_json
 from .models import Category, SegmentMember
@@ -81,6 +81,23 @@ def next_category(customer: Customer, categories: list[Category], langs: list[st
     return {**category_out(target, langs), "rules": rules}
 
 
+def _need(need) -> dict | None:
+    if need is None or need.nothing:
+        return None
+    return {"amount": need.amount, "orders": need.orders}
+
+
+def keeping_out(customer: Customer, shown: bool, next_shown: bool) -> dict:
+    """`keeps_until`, `to_keep` and `to_next` (loyalty.keeping); nothing about a hidden
+    category."""
+    k = keeping_db.for_customer(customer)
+    return {
+        "keeps_until": k.keeps_until if shown else None,
+        "to_keep": _need(k.to_keep) if shown else None,
+        "to_next": _need(k.to_next) if next_shown else None,
+    }
+
+
 class LanguageQuery(Schema):
     lang: str | None = None
 
@@ -100,5 +117,9 @@ def customer_loyalty(request, external_id: str, query: Query[LanguageQuery]):
                      if current is not None and current.visible_to_customer else None),
         "points_balance": points_balance(customer),
         "segments": segment_codes(customer),
-        "next_category": next_category(customer, categories, langs),
+        "next_category": (following := next_category(customer, categories, langs)),
+        "keeping": keeping_out(
+            customer, current is not None and current.visible_to_customer,
+            following is not None,
+        ),
     }

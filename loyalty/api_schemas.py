@@ -1,5 +1,6 @@
 """Bodies of the storefront API's loyalty reads."""
 
+from datetime import date
 from decimal import Decimal
 
 from ninja import Schema
@@ -36,6 +37,28 @@ class NextCategoryOut(CategoryOut):
     )
 
 
+class NeedOut(Schema):
+    amount: Decimal = Field(description="Amount to spend, in the shop's currency (0: none).")
+    orders: int = Field(description="Number of counted orders to place (0: none).")
+
+
+class KeepingOut(Schema):
+    keeps_until: date | None = Field(
+        description="The last day the customer still qualifies for their category if they "
+                    "buy nothing more (window rules); null when the category holds without "
+                    "time limit, is not decided by the rules, or is not shown to customers."
+    )
+    to_keep: NeedOut | None = Field(
+        description="What is still missing on the day after keeps_until: spent or ordered "
+                    "by then, it keeps the category. Null with keeps_until."
+    )
+    to_next: NeedOut | None = Field(
+        description="What is missing today to reach next_category by its cheapest rule "
+                    "(smallest amount, then fewest orders); null when there is no next "
+                    "category or buying alone cannot reach it."
+    )
+
+
 class LoyaltyOut(Schema):
     customer: str
     language: str = Field(description="The language of the texts.")
@@ -49,4 +72,8 @@ class LoyaltyOut(Schema):
         description="The nearest higher category the customer can reach by their figures, "
                     "with their progress; null when there is none or the customer is not "
                     "moved automatically."
+    )
+    keeping: KeepingOut = Field(
+        description="Until when the category holds without buying, and what keeps it or "
+                    "moves the customer up."
     )

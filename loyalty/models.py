@@ -71,6 +71,28 @@ class Category(models.Model):
                     "Customers may move up at any time but leave this category downwards "
                     "only at the recalculation of one of these dates. Empty: any day."),
     )
+    # Notices (notifications.notices): "category at risk" this many days before the last
+    # day the customer still qualifies; "close to this category" within an amount or a share.
+    at_risk_days = models.PositiveSmallIntegerField(
+        _("warn this many days before the category is lost"), null=True, blank=True,
+        default=14,
+        help_text=_("A “category at risk” message is sent this many days before the last "
+                    "day a customer in this category still qualifies if they buy nothing "
+                    "more. Empty or 0: off."),
+    )
+    close_amount = models.DecimalField(
+        _("“close to this category” within an amount"), max_digits=14, decimal_places=2,
+        null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text=_("Customers of the category below who miss at most this amount (in the "
+                    "shop's currency) to reach this one get a “close to the next category” "
+                    "message. Empty: not by amount."),
+    )
+    close_percent = models.DecimalField(
+        _("“close to this category” within a share of the threshold (%)"), max_digits=5,
+        decimal_places=2, null=True, blank=True, default=10, validators=PERCENT,
+        help_text=_("Also close when what is missing is at most this share of the rule's "
+                    "threshold (amount or number of orders). Empty or 0: not by share."),
+    )
 
     class Meta:
         verbose_name = _("category")

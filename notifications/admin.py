@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from modeltranslation.admin import TabbedTranslationAdmin
@@ -55,6 +56,10 @@ BODY_HELP = gettext_lazy(
     "pluralize, yesno, truncatechars, truncatewords. Nothing else (no include, load "
     "or loops); at most 10,000 characters."
 )
+BODY_HELP = format_lazy("{} {}", BODY_HELP, gettext_lazy(
+    "Notices: {{ keeps_until }} and {{ to_keep }} (category at risk), {{ next_category }} "
+    "and {{ to_next }} (close to the next category)."
+))
 
 
 class TextHelpMixin:

@@ -196,6 +196,93 @@ TEXTS: dict[str, dict[str, tuple[str, str, str]]] = {
 }
 
 
+# Notices (notifications.notices): {{ keeps_until }}, {{ to_keep }}, {{ next_category }} and
+# {{ to_next }} are already formatted in the customer's language ("200,00 PLN", "1 order").
+TEXTS["category_at_risk"] = {
+    "en": (
+        "Keep your {{ new_category }} category at {{ shop_name }}",
+        "Hello {{ customer_name }},\n\nyour {{ new_category }} category is yours until "
+        "{{ keeps_until }}.\nTo keep it after that, you still need: {{ to_keep }}.\n\n"
+        "See you soon,\n{{ shop_name }}",
+        "{{ shop_name }}: {{ customer_name }}, your {{ new_category }} category lasts until "
+        "{{ keeps_until }}. To keep it you need: {{ to_keep }}.",
+    ),
+    "pl": (
+        "Zachowaj kategorię {{ new_category }} w sklepie {{ shop_name }}",
+        "Dzień dobry, {{ customer_name }}!\n\nTwoja kategoria {{ new_category }} obowiązuje "
+        "do {{ keeps_until }} włącznie.\nAby ją zachować, brakuje Ci jeszcze: "
+        "{{ to_keep }}.\n\n"
+        "Do zobaczenia,\n{{ shop_name }}",
+        "{{ shop_name }}: {{ customer_name }}, Twoja kategoria {{ new_category }} obowiązuje "
+        "do {{ keeps_until }} włącznie. Aby ją zachować, brakuje: {{ to_keep }}.",
+    ),
+    "uk": (
+        "Збережіть категорію {{ new_category }} в {{ shop_name }}",
+        "Вітаємо, {{ customer_name }}!\n\nВаша категорія {{ new_category }} діє до "
+        "{{ keeps_until }} включно.\nЩоб зберегти її, вам бракує: {{ to_keep }}.\n\n"
+        "До зустрічі,\n{{ shop_name }}",
+        "{{ shop_name }}: {{ customer_name }}, ваша категорія {{ new_category }} діє до "
+        "{{ keeps_until }} включно. Щоб зберегти її, бракує: {{ to_keep }}.",
+    ),
+    "ru": (
+        "Сохраните категорию {{ new_category }} в {{ shop_name }}",
+        "Здравствуйте, {{ customer_name }}!\n\nВаша категория {{ new_category }} действует "
+        "до {{ keeps_until }} включительно.\nЧтобы сохранить её, вам не хватает: "
+        "{{ to_keep }}.\n\n"
+        "До встречи,\n{{ shop_name }}",
+        "{{ shop_name }}: {{ customer_name }}, ваша категория {{ new_category }} действует "
+        "до {{ keeps_until }} включительно. Чтобы сохранить её, не хватает: "
+        "{{ to_keep }}.",
+    ),
+    "fr": (
+        "Gardez votre catégorie {{ new_category }} chez {{ shop_name }}",
+        "Bonjour {{ customer_name }},\n\nvotre catégorie {{ new_category }} est valable "
+        "jusqu'au {{ keeps_until }} inclus.\nPour la conserver, il vous manque : "
+        "{{ to_keep }}.\n\n"
+        "À bientôt,\n{{ shop_name }}",
+        "{{ shop_name }} : {{ customer_name }}, votre catégorie {{ new_category }} est valable "
+        "jusqu'au {{ keeps_until }} inclus. Pour la garder, il manque : {{ to_keep }}.",
+    ),
+}
+TEXTS["close_to_next"] = {
+    "en": (
+        "You are close to {{ next_category }} at {{ shop_name }}",
+        "Hello {{ customer_name }},\n\nyou are almost {{ next_category }}: only "
+        "{{ to_next }} to go.\n\nSee you soon,\n{{ shop_name }}",
+        "{{ shop_name }}: {{ customer_name }}, only {{ to_next }} to go to "
+        "{{ next_category }}!",
+    ),
+    "pl": (
+        "Niewiele brakuje Ci do kategorii {{ next_category }} w sklepie {{ shop_name }}",
+        "Dzień dobry, {{ customer_name }}!\n\nDo kategorii {{ next_category }} brakuje Ci "
+        "już tylko: {{ to_next }}.\n\nDo zobaczenia,\n{{ shop_name }}",
+        "{{ shop_name }}: {{ customer_name }}, do kategorii {{ next_category }} brakuje już "
+        "tylko: {{ to_next }}!",
+    ),
+    "uk": (
+        "Ви майже в категорії {{ next_category }} в {{ shop_name }}",
+        "Вітаємо, {{ customer_name }}!\n\nДо категорії {{ next_category }} вам бракує лише: "
+        "{{ to_next }}.\n\nДо зустрічі,\n{{ shop_name }}",
+        "{{ shop_name }}: {{ customer_name }}, до категорії {{ next_category }} бракує лише: "
+        "{{ to_next }}!",
+    ),
+    "ru": (
+        "Вы почти в категории {{ next_category }} в {{ shop_name }}",
+        "Здравствуйте, {{ customer_name }}!\n\nДо категории {{ next_category }} вам не "
+        "хватает всего: {{ to_next }}.\n\nДо встречи,\n{{ shop_name }}",
+        "{{ shop_name }}: {{ customer_name }}, до категории {{ next_category }} не хватает "
+        "всего: {{ to_next }}!",
+    ),
+    "fr": (
+        "Vous êtes tout près de {{ next_category }} chez {{ shop_name }}",
+        "Bonjour {{ customer_name }},\n\nil ne vous manque plus que {{ to_next }} pour "
+        "passer à la catégorie {{ next_category }}.\n\nÀ bientôt,\n{{ shop_name }}",
+        "{{ shop_name }} : {{ customer_name }}, plus que {{ to_next }} pour passer à "
+        "{{ next_category }} !",
+    ),
+}
+
+
 def template_texts(event: str, channel: str) -> dict[str, tuple[str, str]]:
     """{language: (subject, body)} of the shipped template for an event and channel."""
     result = {}

@@ -39,6 +39,8 @@ class Event(models.TextChoices):
     REGISTERED = "registered", _("Customer registered (welcome)")
     ORDER_COMPLETED = "order_completed", _("Order completed")
     BULK = "bulk", _("Bulk send")
+    CATEGORY_AT_RISK = "category_at_risk", _("Category at risk (keep it by buying)")
+    CLOSE_TO_NEXT = "close_to_next", _("Close to the next category")
 
 
 #: The events a template can be written for (a bulk send carries its own text).
@@ -351,3 +353,46 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.recipient}"
+
+
+class NoticeEpisode(models.Model):
+    """One episode of a notice (notifications.notices): a customer at risk of losing their
+    category, or close to the next one. Its message is sent once, when it opens; it stays
+    open while the situation lasts and is closed (`ended_on`) when it resets, so a later
+    episode may send again. At most one open episode per customer and kind."""
+
+    shop = models.ForeignKey(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "shops.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
+        related_name="notice_episodes",
+    )
+    event = models.CharField(_("event"), max_length=24, choices=[
+        (Event.CATEGORY_AT_RISK.value, Event.CATEGORY_AT_RISK.label),
+        (Event.CLOSE_TO_NEXT.value, Event.CLOSE_TO_NEXT.label),
+    ])
+    #: At risk: the category the customer may lose; close: the category within reach.
+    category = models.ForeignKey(
+        "loyalty.Category", verbose_name=_("category"), on_delete=models.CASCADE,
+        related_name="+",
+    )
+    keeps_until = models.DateField(_("qualifies until"), null=True, blank=True)
+    opened_on = models.DateField(_("opened on"))
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("notice episode")
+        verbose_name_plural = _("notice episodes")
+        ordering = ["-opened_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "event"], condition=Q(ended_on__isnull=True),
+                name="notice_episode_one_open",
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "event", "customer"], name="notice_episode_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.event} {self.opened_on}"

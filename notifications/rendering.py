@@ -11,7 +11,15 @@ Templates are plain text (no HTML escaping) and see only these variables:
 ``points_earned``   points earned by the order (order completed; otherwise 0)
 ``balance``         the customer's points balance
 ``order_number``    the order's number (order completed; otherwise empty)
+``keeps_until``     category at risk: the last day the customer keeps ``new_category``
+                    if they buy nothing more, as a date in their language
+``to_keep``         category at risk: what is missing to keep it after that day
+                    ("200.00 PLN", "1 order", "200.00 PLN in 2 orders")
+``next_category``   close to the next category: that category's name
+``to_next``         close to the next category: what is missing to reach it (as
+                    ``to_keep``)
 ==================  ===========================================================
+The four notice variables are empty for the other events.
 
 Texts are rendered in a sandbox for untrusted input (`notifications.sandbox`): only these
 variables, the tags ``if``/``elif``/``else``, ``firstof`` and ``comment``, and the filters
@@ -34,7 +42,7 @@ from shops.languages import translated
 
 VARIABLES = (
     "customer_name", "shop_name", "old_category", "new_category", "points_earned", "balance",
-    "order_number",
+    "order_number", "keeps_until", "to_keep", "next_category", "to_next",
 )
 
 
@@ -47,12 +55,18 @@ class Variables:
     points_earned: int = 0
     balance: int = 0
     order_number: str = ""
+    keeps_until: str = ""
+    to_keep: str = ""
+    next_category: str = ""
+    to_next: str = ""
 
 
 #: A context with every variable set, for validating a text on save.
 SAMPLE = Variables(
     customer_name="Anna Kowalska", shop_name="Shop", old_category="Silver",
     new_category="Gold", points_earned=30, balance=250, order_number="12345",
+    keeps_until="31 March 2027", to_keep="200.00 PLN", next_category="Platinum",
+    to_next="350.00 PLN in 2 orders",
 )
 
 
@@ -61,6 +75,7 @@ SAMPLE = Variables(
 LONGEST = Variables(
     customer_name="W" * 200, shop_name="W" * 200, old_category="W" * 100,
     new_category="W" * 100, points_earned=-(10**18), balance=-(10**18), order_number="W" * 64,
+    keeps_until="W" * 40, to_keep="W" * 80, next_category="W" * 100, to_next="W" * 80,
 )
 
 

@@ -1,5 +1,6 @@
 """GET /customers/{external_id}/loyalty: category in the customer's language, only if shown."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -106,3 +107,28 @@ def test_points_balance_and_segments_come_from_the_ledger_and_membership(api, la
 
     assert body["points_balance"] == 120
     assert body["segments"] == ["customers", "first_order_recently"]
+
+
+def test_keeping_says_until_when_and_what_keeps_or_moves_up(api, ladder, customer):
+    order(customer, "600.00", days_ago=50)
+    order(customer, "500.00", days_ago=20)
+    today = customer.shop.today()
+
+    body = api.get("/customers/C1/loyalty").json()
+
+    assert body["category"]["rank"] == 2  # Silver: 1,100.00 in 2 orders in 60 days
+    # The 600.00 order leaves the 60-day window after today + 10: then 500.00 in 1 order.
+    assert body["keeping"] == {
+        "keeps_until": (today + timedelta(days=10)).isoformat(),
+        "to_keep": {"amount": "500.00", "orders": 1},
+        "to_next": None,  # VIP is never entered automatically: no next category
+    }
+
+
+def test_keeping_of_a_default_category_customer(api, ladder, customer):
+    order(customer, "600.00", days_ago=10)
+
+    body = api.get("/customers/C1/loyalty").json()
+
+    assert body["keeping"] == {"keeps_until": None, "to_keep": None,
+                               "to_next": {"amount": "400.00", "orders": 1}}

@@ -24,7 +24,7 @@ from .test_admin import bulk_post
 from .test_templates import template_post
 
 VALID = ("customer_name, shop_name, old_category, new_category, points_earned, balance, "
-         "order_number")
+         "order_number, keeps_until, to_keep, next_category, to_next")
 TAGS_REFUSED = "is not allowed. Allowed tags: if, elif, else, firstof, comment."
 NESTED_LOOPS = ('{% for a in "' + "x" * 2000 + '" %}{% for b in "' + "y" * 2000
                 + '" %}{{ b }}{% endfor %}{% endfor %}')
