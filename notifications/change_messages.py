@@ -91,8 +91,14 @@ def qualifying(shop_id: int, change_ids: list[int], directions: Iterable[int]):
     categories (or from none)."""
     from .services import MOVE_REASONS
 
-    return CategoryChange.objects.filter(
-        pk__in=change_ids, shop_id=shop_id, reason__in=MOVE_REASONS,
+    changes = CategoryChange.objects.all()
+    if connection.vendor == "postgresql":  # one array parameter: estimated by its length
+        table = connection.ops.quote_name(CategoryChange._meta.db_table)
+        changes = changes.extra(where=[f"{table}.id = ANY(%s)"], params=[change_ids])  # noqa: S610 (a fixed clause)
+    else:
+        changes = changes.filter(pk__in=change_ids)
+    return changes.filter(
+        shop_id=shop_id, reason__in=MOVE_REASONS,
         direction__in=list(directions), to_category__visible_to_customer=True,
     ).filter(Q(from_category__isnull=True) | Q(from_category__visible_to_customer=True))
 
