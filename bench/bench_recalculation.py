@@ -13,7 +13,11 @@ customers are reset to Member with no history; then either
 - reference: one SQL statement per shop that aggregates, decides, updates the changed and
   inserts their history rows,
 
-and the resulting category of every customer is compared (they must be identical). Prints
+and then the category-change messages: the service writes them through its hook
+(notifications.change_messages), the reference with one more hand-written INSERT ... SELECT
+per shop that fills the default email templates by replace(). The resulting category of
+every customer, the history count and the outbox (recipients, languages, subjects, bodies)
+are compared (they must be identical). Prints
 the median wall time of each, their ratio, the service's rows per second and the peak RSS
 of this Python process.
 """
@@ -36,11 +40,14 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from loyalty import services  # noqa: E402
 from loyalty.figures import local_midnight, window_start  # noqa: E402
 from loyalty.models import Category, Condition, RecalculationRun, Rule  # noqa: E402
+from notifications import selectors  # noqa: E402
+from shops.languages import translated  # noqa: E402
 from shops.models import Customer, Shop  # noqa: E402
 
 REFERENCE_SQL = """
@@ -81,6 +88,65 @@ SELECT %(shop)s, m.id, m.from_id, m.to_id, now(), 'rule',
 """
 
 
+MESSAGES_SQL = """
+INSERT INTO notifications_message
+       (shop_id, customer_id, event, channel, language, recipient, subject, body, status,
+        attempts, next_attempt_at, last_error, created_at, idempotency_key, dedup_key,
+        category_change_id, cost_currency)
+SELECT ch.shop_id, ch.customer_id, t.event, 'email', t.lang, c.email,
+       left({subject}, 300), {body}, 'pending', 0, now(), '', now(), gen_random_uuid(),
+       'change:' || ch.id || ':email', ch.id, 'PLN'
+  FROM loyalty_categorychange ch
+  JOIN shops_customer c ON c.id = ch.customer_id
+  JOIN loyalty_category tc ON tc.id = ch.to_category_id
+  LEFT JOIN loyalty_category fc ON fc.id = ch.from_category_id
+  JOIN (VALUES {texts}) t (lang, event, subject, body)
+    ON t.lang = CASE WHEN c.language = ANY(%(known)s) THEN c.language ELSE %(shop_lang)s END
+   AND t.event = CASE WHEN ch.direction > 0 THEN 'category_up' ELSE 'category_down' END
+  LEFT JOIN loyalty_pointsaccount a ON a.customer_id = c.id
+  LEFT JOIN notifications_consent k ON k.customer_id = c.id
+ WHERE ch.shop_id = %(shop)s AND c.email <> '' AND (k.id IS NULL OR k.email)
+"""
+
+
+def filled(column):
+    """The template column with its variables replaced (the default texts print them bare)."""
+    sql = column
+    for name, value in (("customer_name", "c.name"), ("shop_name", "%(shop_name)s"),
+                        ("old_category", "coalesce(fc.name, '')"),
+                        ("new_category", "tc.name"),
+                        ("balance", "coalesce(a.balance, 0)::text")):
+        sql = f"replace({sql}, '{{{{ {name} }}}}', {value})"
+    return sql
+
+
+def messages_sql(shop):
+    """The reference's message INSERT for a shop, with its email templates' texts, and its
+    parameters (the shop must send email only, as generated)."""
+    cfg = selectors.channel_settings(shop.pk)
+    assert selectors.channels_on(cfg, shop.currency) == ["email"], "bench shops send email only"
+    chosen = selectors.templates(shop.pk)
+    known = [code for code, _ in settings.LANGUAGES]
+    rows, params = [], {"shop": shop.pk, "shop_name": shop.name, "known": known,
+                        "shop_lang": shop.default_language}
+    for event in ("category_up", "category_down"):
+        template = chosen.get((event, "email"))
+        if template is None:
+            continue
+        for lang in known:
+            langs = [lang, shop.default_language, settings.MODELTRANSLATION_DEFAULT_LANGUAGE]
+            i = len(rows)
+            rows.append(f"(%(l{i})s, %(e{i})s, %(s{i})s, %(b{i})s)")
+            params.update({f"l{i}": lang, f"e{i}": event,
+                           f"s{i}": translated(template, "subject", langs),
+                           f"b{i}": translated(template, "body", langs)})
+    if not rows:
+        return None, params
+    sql = MESSAGES_SQL.format(subject=filled("t.subject"), body=filled("t.body"),
+                              texts=", ".join(rows))
+    return sql, params
+
+
 def ladder(shop):
     """Create (once) the benchmark ladder; returns (member, group, gold) ids."""
     with transaction.atomic():
@@ -112,7 +178,8 @@ def ladder(shop):
 
 def reset(shops_ids):
     with connection.cursor() as cur:
-        cur.execute("TRUNCATE loyalty_categorychange")
+        # The outbox refers to the history (and holds nothing else in a bench database).
+        cur.execute("TRUNCATE notifications_message, loyalty_categorychange")
         for shop, (member, _, _) in shops_ids:
             cur.execute(
                 "UPDATE shops_customer SET category_id = %s, category_locked = false "
@@ -131,7 +198,14 @@ def snapshot():
         (digest,) = cur.fetchone()
         cur.execute("SELECT count(*) FROM loyalty_categorychange")
         (history,) = cur.fetchone()
-    return digest, history
+        cur.execute(
+            "SELECT count(*), md5(coalesce(string_agg(concat_ws('|', m.customer_id, m.event,"
+            " m.channel, m.language, m.recipient, m.subject, m.body, m.status, m.dedup_key"
+            " ~ '^change:[0-9]+:email$'), ',' ORDER BY m.customer_id, m.event), ''))"
+            " FROM notifications_message m"
+        )
+        outbox = cur.fetchone()
+    return digest, history, outbox
 
 
 def run_service(shops_ids, batch_size):
@@ -156,6 +230,9 @@ def run_reference(shops_ids):
                     "until": local_midnight(shop, as_of + timedelta(days=1)),
                 })
                 moved += cur.rowcount
+                sql, params = messages_sql(shop)
+                if sql:
+                    cur.execute(sql, params)
     return time.perf_counter() - start, moved
 
 
@@ -184,13 +261,15 @@ def main():
             else:
                 seconds, moved = run_reference(shops_ids)
             timings[name].append(seconds)
-            results.setdefault(name, set()).add((snapshot(), moved))
-            print(f"  run {i + 1} {name:9s} {seconds:7.2f} s  moved {moved:,}", flush=True)
+            snap = snapshot()
+            results.setdefault(name, set()).add((snap, moved))
+            print(f"  run {i + 1} {name:9s} {seconds:7.2f} s  moved {moved:,}  "
+                  f"outbox rows {snap[2][0]:,}", flush=True)
 
     same = results["service"] == results["reference"] and len(results["service"]) == 1
     service, reference = (statistics.median(timings[k]) for k in ("service", "reference"))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"identical decisions and history counts: {'yes' if same else 'NO'}")
+    print(f"identical decisions, history counts and outbox: {'yes' if same else 'NO'}")
     print(f"service   median {service:.2f} s  ({customers / service:,.0f} customers/s)")
     print(f"reference median {reference:.2f} s  ({customers / reference:,.0f} customers/s)")
     print(f"ratio service/reference: {service / reference:.2f}x")

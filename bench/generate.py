@@ -1,7 +1,11 @@
 """Benchmark data: ~1,000,000 customers and 10,000,000 orders in three shops, on PostgreSQL.
 
     .venv/bin/python bench/generate.py [--customers N] [--orders M] [--seed S] [--jobs J]
-                                       [--no-lines]
+                                       [--no-lines] [--no-ladder] [--only STEPS]
+
+Then the loyalty data of bench/generate_loyalty.py: the default message templates, a
+Member/Silver/Gold ladder (not with --no-ladder) and a points ledger with expiry.
+`--only templates,ladder,ledger` runs only those steps on an already generated database.
 
 DATABASE_URL (default postgres://postgres@127.0.0.1:5432/patron_bench) must name a database
 dedicated to benchmarks: it is created if missing, migrated, and its shops data (and every
@@ -61,25 +65,46 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--jobs", type=int, default=2, help="parallel connections (default 2)")
     parser.add_argument("--no-lines", action="store_true", help="skip order lines")
+    parser.add_argument("--no-ladder", action="store_true",
+                        help="no Member/Silver/Gold ladder")
+    parser.add_argument("--only", default="",
+                        help="comma-separated steps of an existing database: "
+                             "templates, ladder, ledger")
     args = parser.parse_args(argv)
+    only = [s for s in args.only.split(",") if s]
+    from generate_loyalty import STEPS
+
+    if any(s not in STEPS for s in only):
+        parser.error(f"--only takes {', '.join(STEPS)}")
     if not 1 <= args.customers < 2**31 or not 0 <= args.orders < 2**30:
         parser.error("--customers must be in 1..2^31 and --orders in 0..2^30")
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     Generator(url=url, customers=args.customers, orders=args.orders, seed=args.seed,
-              jobs=max(1, args.jobs), lines=not args.no_lines).run()
+              jobs=max(1, args.jobs), lines=not args.no_lines,
+              loyalty=only or [s for s in STEPS if not (s == "ladder" and args.no_ladder)],
+              ).run(only=bool(only))
 
 
 class Generator:
     def __init__(self, *, url: str, customers: int, orders: int, seed: int, jobs: int,
-                 lines: bool) -> None:
+                 lines: bool, loyalty: Sequence[str] = ()) -> None:
         self.url, self.n, self.m, self.seed, self.jobs = url, customers, orders, seed, jobs
-        self.lines = lines
+        self.lines, self.loyalty = lines, list(loyalty)
         self.now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         self.started = time.monotonic()
 
     # --- steps ------------------------------------------------------------------------------
 
-    def run(self) -> None:
+    def run(self, only: bool = False) -> None:
+        if only:
+            print(f"Loyalty steps {', '.join(self.loyalty)} in {self._safe_url()}")
+            with self.step("migrate"):
+                self.migrate()
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                self.setup(conn)
+                self.loyalty_steps(conn)
+            print(f"Total: {time.monotonic() - self.started:.1f} s")
+            return
         print(f"Generating {self.n:,} customers and {self.m:,} orders "
               f"({'with' if self.lines else 'without'} lines) in {self._safe_url()}")
         with self.step("create database if missing"):
@@ -131,8 +156,32 @@ class Generator:
             with self.step("VACUUM ANALYZE"):
                 for table in self.t.values():
                     conn.execute(f"VACUUM (ANALYZE) {table}")
+            self.loyalty_steps(conn)
             self.report(conn)
         print(f"Total: {time.monotonic() - self.started:.1f} s")
+
+    def loyalty_steps(self, conn: psycopg.Connection) -> None:
+        import generate_loyalty as loyalty
+
+        if "templates" in self.loyalty:
+            with self.step("default message templates"):
+                loyalty.seed_templates()
+        if "ladder" in self.loyalty:
+            with self.step("category ladder (Member / Silver / Gold)"):
+                loyalty.build_ladder(conn, self.ts(self.now))
+        if "ledger" in self.loyalty:
+            with self.step("points policy and bonus program"):
+                loyalty.prepare_ledger(conn)
+            with self.step("drop the ledger's secondary indexes and constraints"):
+                self.drop_indexes(conn, loyalty.LEDGER_TABLES)
+            with self.step("points ledger (earned, spent, balances)"):
+                loyalty.load_ledger(conn, self.r)
+            with self.step("recreate the ledger's indexes and constraints, VACUUM ANALYZE"):
+                self.restore(conn)
+                for table in loyalty.LEDGER_TABLES:
+                    conn.execute(f"VACUUM (ANALYZE) {table}")
+            (entries,) = conn.execute("SELECT count(*) FROM loyalty_pointsentry").fetchone()
+            print(f"  {entries:,} points entries")
 
     @contextmanager
     def step(self, name: str):
@@ -209,8 +258,8 @@ class Generator:
     def _load_tables(self) -> list[str]:
         return [self.t[k] for k in ("customer", "order", "line", "return")]
 
-    def drop_indexes(self, conn: psycopg.Connection) -> None:
-        tables = self._load_tables()
+    def drop_indexes(self, conn: psycopg.Connection, tables: Sequence[str] = ()) -> None:
+        tables = list(tables) or self._load_tables()
         conn.execute(
             "CREATE TABLE IF NOT EXISTS bench_saved_ddl "
             "(ord serial PRIMARY KEY, name text UNIQUE, ddl text NOT NULL)"

@@ -167,6 +167,10 @@ class PointsPolicy(models.Model):
         help_text=_("Empty: points never expire. Spending and reversals use the oldest "
                     "points first."),
     )
+    #: Where the last expiry run left off (loyalty.points_expiry): its cutoff and the
+    #: newest ledger id it saw. Kept by the expiry, never edited.
+    expiry_checked_before = models.DateTimeField(null=True, blank=True, editable=False)
+    expiry_checked_entry_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("points policy")
@@ -236,6 +240,9 @@ class PointsEntry(models.Model):
         indexes = [
             models.Index(fields=["customer", "created_at"], name="points_customer_idx"),
             models.Index(fields=["created_at", "shop"], name="points_when_idx"),
+            # The expiry's candidates: credits by date, read from the index alone.
+            models.Index(fields=["created_at", "shop", "customer"], condition=Q(points__gt=0),
+                         name="points_credit_when_idx"),
         ]
         constraints = [
             # An order earns once, however often its event is delivered.

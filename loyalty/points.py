@@ -1,5 +1,5 @@
 """Bonus points: earning on counted orders, reversal on returns, spending, staff adjustments,
-expiry; the balance and an order's points.
+expiry (loyalty.points_expiry); the balance and an order's points.
 
 Every write goes through `_post`, which inserts ledger entries and moves the same customers'
 `PointsAccount.balance` by the same amounts in the same transaction, so the balance always
@@ -19,7 +19,6 @@ the order's transaction, under the order's row lock taken here:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -37,7 +36,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shops.counting import COUNTED_ORDER
@@ -53,12 +51,12 @@ from .models import (
     PointsPolicy,
     Program,
 )
+from .points_expiry import points_expire  # noqa: F401  (the expiry service lives there)
 
 AMOUNT = DecimalField(max_digits=16, decimal_places=2)
 CENT = Decimal("0.01")
 #: Entries that make up what an order earned (spending is not earning).
 ORDER_EARNING = (PointsKind.EARNED, PointsKind.CORRECTED, PointsKind.REVERSED)
-BATCH_SIZE = 5000
 
 
 class PointsUnavailable(ValidationError):
@@ -460,53 +458,3 @@ def points_adjust(
         )
         for customer_id, shop_id in shop_of.items()
     )
-
-
-# --- expiry ------------------------------------------------------------------------------------
-
-
-def points_expire(*, shop: Shop, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
-    """Expire the points older than the shop's policy allows (first in, first out), in
-    keyset batches of accounts, each batch atomic: lock the batch's accounts, one grouped
-    query over their entries, one INSERT, one UPDATE. Returns the points expired."""
-    months = (
-        PointsPolicy.objects.filter(shop=shop).values_list("expiry_months", flat=True).first()
-    )
-    if not months:
-        return 0
-    now = now or timezone.now()
-    cutoff = programs.months_before(now, months)
-    expired, after = 0, 0
-    while True:
-        with transaction.atomic():
-            accounts = dict(
-                PointsAccount.objects.select_for_update()
-                .filter(shop=shop, balance__gt=0, customer_id__gt=after)
-                .order_by("customer_id").values_list("customer_id", "balance")[:batch_size]
-            )
-            if not accounts:
-                return expired
-            after = max(accounts)
-            figures = (
-                PointsEntry.objects.filter(customer_id__in=list(accounts))
-                .values("customer_id")
-                .annotate(
-                    credited=Sum("points", filter=Q(points__gt=0, created_at__lt=cutoff)),
-                    used=Sum("points", filter=Q(points__lt=0)),
-                )
-                .order_by()
-            )
-            entries = []
-            for row in figures:
-                points = programs.expiring(
-                    credited_before_cutoff=row["credited"] or 0, used=-(row["used"] or 0),
-                    balance=accounts[row["customer_id"]],
-                )
-                if points:
-                    entries.append(PointsEntry(
-                        shop=shop, customer_id=row["customer_id"], kind=PointsKind.EXPIRED,
-                        points=-points, created_at=now,
-                    ))
-            PointsEntry.objects.bulk_create(entries)
-            _move({e.customer_id: e.points for e in entries})
-            expired += sum(-e.points for e in entries)

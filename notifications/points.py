@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from loyalty import points as ledger
+from loyalty.models import PointsAccount
 from shops.models import Order
 
 
@@ -37,3 +38,11 @@ def points_for(customer_ids: Iterable[int], order_id: int | None = None) -> dict
 def order_points_for(order_ids: Iterable[int]) -> dict[int, int]:
     """{order id: points it earned} for a batch of orders (orders without any: missing)."""
     return ledger.orders_points(order_ids)
+
+
+def balance_columns() -> tuple[str, str, str]:
+    """(table, customer column, balance column) of the balances, for set-based messages
+    that join them in SQL."""
+    meta = PointsAccount._meta
+    return (meta.db_table, meta.get_field("customer").column,
+            meta.get_field("balance").column)

@@ -1,7 +1,9 @@
 """Recording messages in the outbox, bulk sends, resending.
 
-Messages are recorded inside the caller's transaction (the category change, registration, or
-the intake drain applying a counted order), so a rolled back change leaves no message. One batch of
+Category-change messages of a batch are written set-based (`notifications.change_messages`),
+the others rendered one by one here. Messages are recorded inside the caller's transaction
+(the category change, registration, or the intake drain applying a counted order), so a
+rolled back change leaves no message. One batch of
 causes costs a fixed number of queries: the shop's settings and templates, the consent of
 the batch's customers, the points, and one bulk INSERT. Each message is rendered when it is
 recorded, in the customer's language (else the shop's), so its text and SMS cost are fixed
@@ -16,7 +18,6 @@ from dataclasses import dataclass, replace
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
@@ -110,13 +111,14 @@ def _variables(customer: Customer, **values) -> Variables:
     )
 
 
-def _record(shop: Shop, causes: list[Cause]) -> int:
-    """Write the messages for `causes` on every channel the shop uses, to customers who
-    consented and have an address. Returns how many were written."""
+def _record(shop: Shop, causes: list[Cause], channels: set[str] | None = None) -> int:
+    """Write the messages for `causes` on every channel the shop uses (of `channels`, when
+    given), to customers who consented and have an address. Returns how many were written."""
     if not causes:
         return 0
     cfg = selectors.channel_settings(shop.pk)
-    channels = selectors.channels_on(cfg, shop.currency)
+    channels = [c for c in selectors.channels_on(cfg, shop.currency)
+                if channels is None or c in channels]
     if not channels:
         return 0
     tariff = selectors.sms_tariff(cfg, shop.currency)
@@ -177,26 +179,34 @@ def kick_delivery() -> None:
 
 
 def messages_for_category_changes(*, shop_id: int, change_ids: Iterable[int]) -> int:
-    """Category up/down messages for a batch of CategoryChange rows (one set of queries).
+    """Category up/down messages for a batch of CategoryChange rows, set-based
+    (`notifications.change_messages`).
 
     No message when either category is hidden from customers or the customer has none."""
-    changes = list(
-        CategoryChange.objects.filter(
-            pk__in=list(change_ids), shop_id=shop_id, reason__in=MOVE_REASONS,
-            direction__in=(1, -1), to_category__visible_to_customer=True,
-        ).filter(Q(from_category__isnull=True) | Q(from_category__visible_to_customer=True))
-        .select_related("customer__shop", "from_category", "to_category")
-    )
+    from .change_messages import messages_for_category_changes as set_based
+
+    return set_based(shop_id=shop_id, change_ids=change_ids)
+
+
+def messages_rendered_each(
+    *, shop: Shop, changes, only: dict[str, set[tuple]] | None = None
+) -> int:
+    """Category up/down messages rendered one by one for `changes` (a queryset of
+    qualifying CategoryChange rows). `only` restricts them to {channel: group keys
+    (direction, old category id, new category id, customer's language)}; None: every
+    channel for every change. The set-based path hands this the groups it cannot mark."""
+    changes = list(changes.select_related("customer__shop", "from_category", "to_category"))
     if not changes:
         return 0
-    shop = changes[0].customer.shop
     points = points_for({c.customer_id for c in changes})
-    causes = []
+    causes: list[tuple[tuple, Cause]] = []
     for change in changes:
         customer = change.customer
         langs = languages(customer=customer, shop=shop)
         pts = points.get(customer.pk)
-        causes.append(Cause(
+        key = (change.direction, change.from_category_id, change.to_category_id,
+               customer.language)
+        causes.append((key, Cause(
             customer=customer,
             event=Event.CATEGORY_UP if change.direction > 0 else Event.CATEGORY_DOWN,
             variables=Variables(
@@ -206,8 +216,13 @@ def messages_for_category_changes(*, shop_id: int, change_ids: Iterable[int]) ->
                 balance=pts.balance if pts else 0,
             ),
             key=f"change:{change.pk}", category_change_id=change.pk,
-        ))
-    return _record(shop, causes)
+        )))
+    if only is None:
+        return _record(shop, [cause for _, cause in causes])
+    return sum(
+        _record(shop, [cause for key, cause in causes if key in keys], channels={channel})
+        for channel, keys in only.items()
+    )
 
 
 def message_for_registration(*, customer_id: int) -> int:
