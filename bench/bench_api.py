@@ -164,8 +164,10 @@ def start_worker(broker: str) -> subprocess.Popen:
            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker",
-         "-l", "warning", "--concurrency", "1", "--without-gossip", "--without-mingle",
-         "--without-heartbeat"],
+         "-l", "info" if os.environ.get("BENCH_WORKER_LOG") else "warning",
+         *(["--logfile", os.environ["BENCH_WORKER_LOG"]] if os.environ.get("BENCH_WORKER_LOG")
+           else []),
+         "--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env=env,
     )
 

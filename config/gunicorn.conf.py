@@ -28,7 +28,8 @@ graceful_timeout = 20
 # environment), so nothing is shared by accident across the fork.
 preload_app = True
 # Heartbeat files in memory, not on a possibly slow disk (gunicorn's advice for containers).
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+SHM = "/dev/shm"  # noqa: S108 - gunicorn only writes its heartbeat files there
+worker_tmp_dir = SHM if os.path.isdir(SHM) else None
 # Access logs cost a write per request; the reverse proxy in front keeps them.
 accesslog = None
 errorlog = "-"
