@@ -1,7 +1,7 @@
 """Storefront API throughput under load: orders/s over gunicorn while a Celery worker drains.
 
     .venv/bin/python bench/bench_api.py [--seconds 30] [--connections 8] [--workers 2]
-        [--threads 4] [--scale 1.5] [--window-ms 100] [--broker redis://127.0.0.1:6379/4]
+        [--threads 4] [--scale 1.5] [--window-ms 500] [--broker redis://127.0.0.1:6379/4]
 
 DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/patron_api_bench (never the
 1M ``patron_bench`` template). The script creates that database if missing, migrates it and
@@ -349,7 +349,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--window-ms", type=int, default=100)
+    parser.add_argument("--window-ms", type=int, default=500)
     parser.add_argument("--quote-pause", type=float, default=0.05)
     parser.add_argument("--scale", type=float, default=1.5)
     parser.add_argument("--broker", default=DEFAULT_BROKER)

@@ -3,7 +3,7 @@
 DATABASE_URL      default sqlite:///<repo>/var/db.sqlite3; postgres://... for PostgreSQL
 CELERY_BROKER_URL empty: tasks run in-process (eagerly); redis://... for a real worker
 BROKER_VISIBILITY_TIMEOUT seconds before Redis redelivers an unacknowledged task (900)
-INTAKE_KICK_WINDOW_MS  a web process queues at most one intake drain per window (100)
+INTAKE_KICK_WINDOW_MS  a web process queues at most one intake drain per window (500)
 DB_CONN_MAX_AGE   seconds a database connection is reused (60; 0 = one per request)
 DB_CONN_HEALTH_CHECKS  1: check a reused connection at each request's start (off)
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE
@@ -163,7 +163,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEO
 # With a broker, a web process queues at most one intake drain per this many ms (a kick asked
 # for meanwhile is sent at the window's end: shops.intake.KickDebounce); 0 kicks on every
 # commit. Bounds the drain lag from below and the Redis publishes per second from above.
-INTAKE_KICK_WINDOW_MS = int(os.environ.get("INTAKE_KICK_WINDOW_MS", 100))
+INTAKE_KICK_WINDOW_MS = int(os.environ.get("INTAKE_KICK_WINDOW_MS", 500))
 
 # Storefront API: requests with a larger body are refused (413) before they are read.
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", 1024 * 1024))

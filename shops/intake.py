@@ -275,22 +275,28 @@ def drain(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> Dr
     return summary
 
 
-#: When this process last started a drain that then emptied the queue (time.time()).
-_last_full_drain_started = float("-inf")
+#: When this process last started the claim of a batch that was not full (time.time()):
+#: every event committed before then was claimed by that batch or by a concurrent drain.
+_last_emptying_claim = float("-inf")
 
 
 def drain_kicked(*, kicked_at: float | None = None) -> DrainSummary:
-    """The worker's side of a kick: drain, unless a drain of this process that started
-    after the kick was sent has emptied the queue since (it saw every event committed
-    before the kick; under load, kicks queued behind a long drain are then answered without
-    a query). Assumes the web and worker clocks agree (NTP); beat's sweep covers the rest."""
-    global _last_full_drain_started
-    if kicked_at is not None and kicked_at < _last_full_drain_started:
+    """The worker's side of a kick: drain as `drain` does, unless a batch of this process
+    whose claim started after the kick was sent came back less than full (it saw every
+    event committed before the kick): under load, the kicks that queued behind a long drain
+    are then answered without a query. Assumes the web and worker clocks agree (NTP);
+    beat's sweep covers the rest."""
+    global _last_emptying_claim
+    if kicked_at is not None and kicked_at < _last_emptying_claim:
         return DrainSummary()
-    started = time.time()
-    summary = drain()
-    if summary.claimed < BATCH_SIZE * MAX_BATCHES:
-        _last_full_drain_started = max(_last_full_drain_started, started)
+    summary = DrainSummary()
+    for _ in range(MAX_BATCHES):
+        claim_started = time.time()
+        batch = drain_batch()
+        summary.add(batch)
+        if batch.claimed < BATCH_SIZE:
+            _last_emptying_claim = max(_last_emptying_claim, claim_started)
+            break
     return summary
 
 

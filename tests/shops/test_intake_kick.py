@@ -97,7 +97,7 @@ def test_a_lost_kick_leaves_the_event_pending_and_the_sweep_applies_it(
 
 @pytest.mark.intake_on_commit
 def test_a_kick_sent_before_a_drain_that_emptied_the_queue_drains_nothing(monkeypatch):
-    monkeypatch.setattr(intake, "_last_full_drain_started", float("-inf"))
+    monkeypatch.setattr(intake, "_last_emptying_claim", float("-inf"))
     monkeypatch.setattr(intake, "schedule_drain", lambda: None)  # kicks by hand below
     shop = bonus_shop(tiers=(("0", "10"),))
     customer = customer_of(shop)
