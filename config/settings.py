@@ -4,7 +4,7 @@ DATABASE_URL      default sqlite:///<repo>/var/db.sqlite3; postgres://... for Po
 CELERY_BROKER_URL empty: tasks run in-process (eagerly); redis://... for a real worker
 BROKER_VISIBILITY_TIMEOUT seconds before Redis redelivers an unacknowledged task (900)
 INTAKE_KICK_WINDOW_MS  a web process queues at most one intake drain per window (500)
-DB_CONN_MAX_AGE   seconds a database connection is reused (60; 0 = one per request)
+DB_CONN_MAX_AGE   seconds a database connection is reused (60, 0 with DEBUG; 0 = one per request)
 DB_CONN_HEALTH_CHECKS  1: check a reused connection at each request's start (off)
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE
 EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
@@ -92,7 +92,9 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", 60)),
+        # runserver (DEBUG) starts a thread per request, which persistent connections do
+        # not survive: Django advises against them there.
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", 0 if DEBUG else 60)),
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
     )
 }
