@@ -63,6 +63,8 @@ bench-import: install
 bench-notify: install
 	$(PY) bench/bench_notifications.py
 
-# Storefront API over real HTTP (gunicorn): orders/s and quote p50/p99 (PostgreSQL).
+# Storefront API under load: gunicorn (config/gunicorn.conf.py) + a Celery worker on Redis
+# (BROKER, db 4 by default), orders/s, quote p50/p99 and the drain lag (PostgreSQL).
+BROKER ?= redis://127.0.0.1:6379/4
 bench-api: install
-	$(PY) bench/bench_api.py
+	$(PY) bench/bench_api.py --broker $(BROKER)

@@ -1,27 +1,32 @@
-"""Storefront API throughput: orders recorded per second and quote latency, over real HTTP.
+"""Storefront API throughput under load: orders/s over gunicorn while a Celery worker drains.
 
-    .venv/bin/python bench/bench_api.py [--orders 2000] [--threads 4] [--quotes 500]
-                                        [--workers 2] [--broker redis://127.0.0.1:6379/14]
+    .venv/bin/python bench/bench_api.py [--seconds 30] [--connections 8] [--workers 2]
+        [--threads 4] [--scale 1.5] [--window-ms 500] [--broker redis://127.0.0.1:6379/4]
 
-DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/patron_bench_api; the script
-creates that database if missing and migrates it. It builds its own shop (code
-``bench-api``: 20 products, 200 customers, a threshold discount and a promo code, an API
-key), then starts gunicorn (``config.wsgi``, ``--workers`` sync workers, DEBUG off) on a free
-loopback port as a separate process, and from this process:
+DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/patron_api_bench (never the
+1M ``patron_bench`` template). The script creates that database if missing, migrates it and
+fills it with ``manage.py demo --scale S`` once (set-based builders; the ``ua`` shop, used
+here, has a category ladder whose categories run bonus programs, order-completed message
+templates, discounts and promo codes; 1,750 customers at scale 1.0, 2,625 at 1.5). Then:
 
-1. posts ``--orders`` orders (1-4 lines, completed and paid, so each one counts for loyalty)
-   from ``--threads`` client threads, and reports orders recorded per second (wall time of
-   the whole batch) and the POST latency median / p99; it then checks the database holds
-   exactly those orders;
-2. posts ``--quotes`` cart quotes (3 lines, with the promo code) one after another and
-   reports the median and p99 latency.
+1. counts the statements of one order POST in this process (Django's test client on the
+   same database, BEGIN and COMMIT included);
+2. starts a Celery worker (``-c 1``) on ``--broker`` and gunicorn with
+   ``config/gunicorn.conf.py`` (``--workers`` x ``--threads``, gthread, keep-alive) on a
+   free loopback port, both as separate processes with DEBUG off;
+3. for ``--seconds``, ``--connections`` client threads post orders (1-4 lines, completed
+   and paid, so each one earns points, may move its customer and sends an "order
+   completed" message) over keep-alive connections, as fast as answers come, while one more
+   connection posts cart quotes (3 lines with a promo code) one after another;
+4. waits for the drain to apply every event and reads the drain lag of each order: its
+   event's ``created_at`` (written in the order's transaction) to ``processed_at`` (the
+   drain's transaction that applied points, category, segments and messages);
+5. checks the database holds exactly the orders answered 201 and their events are done,
+   and prints orders/s, POST and quote latency, the lag, and the CPU seconds each side
+   (gunicorn, Celery, PostgreSQL, this client) spent per order.
 
-Each request opens its own connection (gunicorn's sync workers close it after a response).
-Without ``--broker`` Celery runs tasks eagerly, so the intake drain (points, category,
-segments, messages) runs in the gunicorn worker right after each order's commit (the
-no-broker setup of ``make run``); with a broker the drain is only kicked for a worker (run
-one beside, or the queue is purged at the end). The drain lag is read from the order events
-(written → applied). Orders of earlier runs are left in place; numbers carry the run's start time.
+Orders of earlier runs stay (numbers carry the run's start time). The machine's other load
+counts: the script prints the load average before and after.
 """
 
 from __future__ import annotations
@@ -38,20 +43,20 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/patron_bench_api"
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/patron_api_bench"
+DEFAULT_BROKER = "redis://127.0.0.1:6379/4"
 os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("DEBUG", "0")
+os.environ["DEBUG"] = "0"
+os.environ["ALLOWED_HOSTS"] = "127.0.0.1,testserver"
 
-SHOP_CODE = "bench-api"
-PRODUCTS, CUSTOMERS = 20, 200
+SHOP_CODE = "ua"
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def ensure_database(url: str) -> None:
@@ -60,7 +65,9 @@ def ensure_database(url: str) -> None:
 
     config = dj_database_url.parse(url)
     if "postgresql" not in config["ENGINE"]:
-        return
+        raise SystemExit("bench_api.py measures PostgreSQL: set DATABASE_URL=postgres://...")
+    if config["NAME"] == "patron_bench":
+        raise SystemExit("patron_bench is the 1M template; use a database of its own")
     admin = psycopg.connect(
         host=config["HOST"] or "127.0.0.1", port=config["PORT"] or 5432,
         user=config["USER"] or "postgres", password=config["PASSWORD"] or None,
@@ -74,41 +81,75 @@ def ensure_database(url: str) -> None:
             admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
 
-def prepare() -> str:
-    """Migrate, build the shop, return a fresh API key."""
+def prepare(scale: float) -> dict:
+    """Migrate, fill with the demo data once; a fresh API key, the shop's customers and
+    products."""
     import django
 
     django.setup()
     from django.core.management import call_command
-    from djmoney.money import Money
 
-    from pricing.models import PromoCode, ThresholdDiscount, ThresholdTier
-    from shops import services, tokens
+    from shops import demo, tokens
     from shops.models import Customer, Product, Shop
 
     call_command("migrate", verbosity=0)
-    shop, _ = Shop.objects.get_or_create(
-        code=SHOP_CODE, defaults={"name": "Bench API", "currency": "PLN",
-                                  "default_language": "pl", "timezone": "Europe/Warsaw"})
-    for i in range(PRODUCTS):
-        Product.objects.get_or_create(shop=shop, sku=f"B{i:03d}", defaults={
-            "name": f"Product {i}", "price": Money(Decimal(10 + 7 * i), "PLN")})
-    existing = set(Customer.objects.filter(shop=shop).values_list("external_id", flat=True))
-    for i in range(CUSTOMERS):
-        if f"BC{i:04d}" not in existing:
-            services.customer_upsert(shop=shop, external_id=f"BC{i:04d}", name=f"Bench {i}")
-    if not ThresholdDiscount.objects.filter(shop=shop).exists():
-        discount = ThresholdDiscount.objects.create(shop=shop, client_type="retail",
-                                                    name="5% from 100")
-        ThresholdTier.objects.create(discount=discount, min_goods_value=Money(100, "PLN"),
-                                     percent=Decimal(5))
-        PromoCode.objects.create(shop=shop, client_type="retail", name="Bench code",
-                                 code="BENCH", percent=Decimal(3))
+    shop = Shop.objects.filter(code=SHOP_CODE).first()
+    wanted = round(demo.CUSTOMERS_AT_SCALE_1 * scale * 0.35)
+    if shop is None or Customer.objects.filter(shop=shop).count() < wanted:
+        print(f"building the demo data (scale {scale}) ...", flush=True)
+        call_command("demo", scale=scale, verbosity=0)
+        shop = Shop.objects.get(code=SHOP_CODE)
     _, key = tokens.api_token_create(shop=shop, name=f"bench {datetime.now(UTC):%H%M%S}")
+    world = {
+        "key": key, "currency": shop.currency,
+        "customers": list(Customer.objects.filter(shop=shop, is_active=True, client_type="retail")
+                          .order_by("pk").values_list("external_id", flat=True)),
+        "products": [(sku, str(price)) for sku, price in Product.objects.filter(
+            shop=shop, is_active=True).order_by("sku").values_list("sku", "price")],
+    }
     from django.db import connections
 
     connections.close_all()
-    return key
+    return world
+
+
+def order_body(world: dict, rng: random.Random, number: str, when: datetime) -> dict:
+    products = rng.sample(world["products"], rng.randint(1, 4))
+    return {
+        "number": number, "customer": rng.choice(world["customers"]),
+        "placed_at": when.isoformat(), "currency": world["currency"],
+        "status": "completed", "paid_in_full": True, "shipping_method": "nova_poshta",
+        "lines": [{"sku": sku, "quantity": rng.randint(1, 3), "unit_price": price}
+                  for sku, price in products],
+    }
+
+
+def quote_body(world: dict, rng: random.Random) -> dict:
+    return {"customer": rng.choice(world["customers"]),
+            "lines": [{"sku": sku, "quantity": rng.randint(1, 3)}
+                      for sku, _price in rng.sample(world["products"], 3)]}
+
+
+def statements_per_order(world: dict, prefix: str) -> tuple[int, list[str]]:
+    """Statements of one order POST through the whole Django stack, BEGIN/COMMIT included."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(headers={"authorization": f"Bearer {world['key']}"})
+    rng = random.Random(0)
+    now = datetime.now(UTC)
+    client.post("/api/v1/orders", order_body(world, rng, f"{prefix}-S0", now),
+                content_type="application/json")  # the token's "last used" is written once
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/api/v1/orders", order_body(world, rng, f"{prefix}-S1", now),
+                               content_type="application/json")
+    assert response.status_code == 201, response.content
+    sql = [q["sql"] for q in captured.captured_queries]
+    from django.db import connections
+
+    connections.close_all()
+    return len(sql), sql  # Django logs the transaction's BEGIN and COMMIT too
 
 
 def free_port() -> int:
@@ -117,19 +158,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int, broker: str | None) -> subprocess.Popen:
-    env = {**os.environ, "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1",
-           "CELERY_BROKER_URL": broker or ""}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning"],
+def start_worker(broker: str) -> subprocess.Popen:
+    # Messages are delivered too (the worker runs every task), to a sink: no SMTP server.
+    env = {**os.environ, "CELERY_BROKER_URL": broker,
+           "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker",
+         "-l", "info" if os.environ.get("BENCH_WORKER_LOG") else "warning",
+         *(["--logfile", os.environ["BENCH_WORKER_LOG"]] if os.environ.get("BENCH_WORKER_LOG")
+           else []),
+         "--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env=env,
     )
-    deadline = time.monotonic() + 30
+
+
+def start_server(port: int, workers: int, threads: int, broker: str,
+                 window_ms: int) -> subprocess.Popen:
+    env = {**os.environ, "CELERY_BROKER_URL": broker, "GUNICORN_BIND": f"127.0.0.1:{port}",
+           "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads),
+           "INTAKE_KICK_WINDOW_MS": str(window_ms)}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "config/gunicorn.conf.py"],
+        cwd=ROOT, env=env,
+    )
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            status, _ = request(port, "GET", "/api/v1/openapi.json", None, None)
-            if status == 200:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/api/v1/openapi.json")
+            if connection.getresponse().status == 200:
                 return process
         except OSError:
             time.sleep(0.2)
@@ -137,34 +194,67 @@ def start_server(port: int, workers: int, broker: str | None) -> subprocess.Pope
     raise SystemExit("gunicorn did not start")
 
 
-def request(port: int, method: str, path: str, body, key: str | None) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Content-Type": "application/json"}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
+class Client:
+    """One keep-alive HTTP connection."""
+
+    def __init__(self, port: int, key: str):
+        self.port, self.connection = port, None
+        self.headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+
+    def post(self, path: str, body: dict) -> tuple[int, bytes]:
+        data = json.dumps(body).encode()
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            try:
+                self.connection.request("POST", path, data, self.headers)
+                response = self.connection.getresponse()
+                content = response.read()
+                if response.getheader("Connection", "").lower() == "close":
+                    self.connection.close()
+                    self.connection = None
+                return response.status, content
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # A keep-alive connection the server closed between two requests: reopen
+                # once (an order number is idempotent, so a resent order is a replay).
+                self.connection.close()
+                self.connection = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def children(pid: int) -> list[int]:
     try:
-        connection.request(method, path, json.dumps(body) if body is not None else None,
-                           headers)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
 
 
-def order_bodies(n: int, seed: int, prefix: str) -> list[dict]:
-    rng = random.Random(seed)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    bodies = []
-    for i in range(n):
-        skus = rng.sample(range(PRODUCTS), rng.randint(1, 4))
-        bodies.append({
-            "number": f"{prefix}-{i:06d}", "customer": f"BC{rng.randrange(CUSTOMERS):04d}",
-            "placed_at": (start + timedelta(minutes=7 * i)).isoformat(), "currency": "PLN",
-            "status": "completed", "paid_in_full": True, "shipping_method": "courier",
-            "lines": [{"sku": f"B{s:03d}", "quantity": rng.randint(1, 3),
-                       "unit_price": str(10 + 7 * s)} for s in skus],
-        })
-    return bodies
+def cpu_seconds(pids) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except OSError:
+            pass
+    return total / TICKS
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() in ("postgres", "postmaster"):
+                        pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -172,104 +262,160 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def drain_lag(prefix: str, wait: float = 60.0) -> tuple[list[float], int]:
-    """Seconds from each order event's write to its effects being applied (the intake
-    drain), waiting up to `wait` seconds for the drain to finish; and how many are left."""
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def load(port: int, world: dict, args, prefix: str) -> dict:
+    """Post orders from `args.connections` threads and quotes from one more, for
+    `args.seconds`; returns what was measured."""
+    stop = threading.Event()
+    lock = threading.Lock()
+    counter = iter(range(10**9))
+    start_day = datetime.now(UTC) - timedelta(days=1)
+    posted: list[tuple[str, float]] = []  # number, latency
+    quotes: list[float] = []
+    failures: list[tuple[int, bytes]] = []
+
+    def orders(seed: int):
+        rng, client = random.Random(seed), Client(port, world["key"])
+        while not stop.is_set():
+            with lock:
+                i = next(counter)
+            number = f"{prefix}-{i:07d}"
+            body = order_body(world, rng, number, start_day + timedelta(seconds=i))
+            t0 = time.perf_counter()
+            status, content = client.post("/api/v1/orders", body)
+            elapsed = time.perf_counter() - t0
+            with lock:
+                if status == 201:
+                    posted.append((number, elapsed))
+                else:
+                    failures.append((status, content[:300]))
+
+    def quoting():
+        rng, client = random.Random(-1), Client(port, world["key"])
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            status, content = client.post("/api/v1/quotes", quote_body(world, rng))
+            quotes.append(time.perf_counter() - t0)
+            if status != 200:
+                with lock:
+                    failures.append((status, content[:300]))
+            time.sleep(args.quote_pause)  # a storefront's carts, not a second flood
+
+    threads = [threading.Thread(target=orders, args=(s,)) for s in range(args.connections)]
+    threads.append(threading.Thread(target=quoting))
+    for thread in threads:
+        thread.start()
+    time.sleep(args.warmup)  # connections opened, code paths warm: not measured
+    with lock:
+        warm_orders, warm_quotes = len(posted), len(quotes)
+    t0 = time.perf_counter()
+    time.sleep(args.seconds)
+    with lock:
+        measured_orders = len(posted) - warm_orders
+    wall = time.perf_counter() - t0
+    measured_quotes = quotes[warm_quotes:]
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return {"posted": posted, "latencies": [lat for _n, lat in posted[warm_orders:]],
+            "quotes": measured_quotes, "failures": failures,
+            "orders_per_second": measured_orders / wall, "wall": wall}
+
+
+def drain_lag(prefix: str, expected: int, wait: float = 120.0) -> tuple[list[float], dict]:
+    from django.db.models import Count
+
     from shops.models import IntakeEvent
 
     events = IntakeEvent.objects.filter(order__number__startswith=f"{prefix}-")
     deadline = time.monotonic() + wait
-    while events.filter(status="pending").exists() and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        statuses = dict(events.values_list("status").annotate(n=Count("pk")))
+        if statuses.get("done", 0) + statuses.get("failed", 0) >= expected:
+            break
         time.sleep(0.5)
-    lags = [
-        (done - written).total_seconds()
-        for written, done in events.filter(status="done").values_list("created_at",
-                                                                      "processed_at")
-    ]
-    return lags, events.filter(status="pending").count()
+    lags = [(done - written).total_seconds() for written, done in
+            events.filter(status="done").values_list("created_at", "processed_at")]
+    return lags, statuses
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--orders", type=int, default=2000)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--quotes", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--broker", default=None)
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--window-ms", type=int, default=500)
+    parser.add_argument("--quote-pause", type=float, default=0.05)
+    parser.add_argument("--scale", type=float, default=1.5)
+    parser.add_argument("--broker", default=DEFAULT_BROKER)
     args = parser.parse_args()
 
-    if args.broker:
-        os.environ["CELERY_BROKER_URL"] = args.broker  # this process purges it at the end
+    # This process is a producer like gunicorn: its own order POST (the statement count)
+    # kicks the worker instead of draining in-process.
+    os.environ["CELERY_BROKER_URL"] = args.broker
     ensure_database(os.environ["DATABASE_URL"])
-    key = prepare()
+    world = prepare(args.scale)
+    prefix = f"A{datetime.now(UTC):%Y%m%d%H%M%S}"
+    statements, sql = statements_per_order(world, prefix)
+    load_before = os.getloadavg()
+    worker = start_worker(args.broker)
     port = free_port()
-    server = start_server(port, args.workers, args.broker)
-    prefix = f"R{datetime.now(UTC):%Y%m%d%H%M%S}"
+    server = start_server(port, args.workers, args.threads, args.broker, args.window_ms)
     try:
-        bodies = order_bodies(args.orders, args.seed, prefix)
-        latencies: list[float] = []
-        failures: list[tuple[int, bytes]] = []
-        lock = threading.Lock()
+        sides = {"gunicorn": lambda: [server.pid, *children(server.pid)],
+                 "celery": lambda: [worker.pid, *children(worker.pid)],
+                 "postgres": postgres_pids, "client": lambda: [os.getpid()]}
+        cpu_before = {name: cpu_seconds(pids()) for name, pids in sides.items()}
+        measured = load(port, world, args, prefix)
+        cpu_after = {name: cpu_seconds(pids()) for name, pids in sides.items()}
+        if measured["failures"]:
+            raise SystemExit(f"{len(measured['failures'])} requests failed, e.g. "
+                             f"{measured['failures'][0]}")
+        from shops.models import Order
 
-        def post(body):
-            started = time.perf_counter()
-            status, content = request(port, "POST", "/api/v1/orders", body, key)
-            elapsed = time.perf_counter() - started
-            with lock:
-                latencies.append(elapsed)
-                if status != 201:
-                    failures.append((status, content[:200]))
-
-        started = time.perf_counter()
-        with ThreadPoolExecutor(args.threads) as pool:
-            list(pool.map(post, bodies))
-        wall = time.perf_counter() - started
-        if failures:
-            raise SystemExit(f"{len(failures)} orders failed, e.g. {failures[0]}")
-
-        rng = random.Random(args.seed)
-        quote_times = []
-        for _ in range(args.quotes):
-            cart = {"customer": f"BC{rng.randrange(CUSTOMERS):04d}", "promo_code": "BENCH",
-                    "lines": [{"sku": f"B{s:03d}", "quantity": rng.randint(1, 3)}
-                              for s in rng.sample(range(PRODUCTS), 3)]}
-            t0 = time.perf_counter()
-            status, content = request(port, "POST", "/api/v1/quotes", cart, key)
-            quote_times.append(time.perf_counter() - t0)
-            if status != 200:
-                raise SystemExit(f"quote failed: {status} {content[:200]}")
+        numbers = [n for n, _lat in measured["posted"]]
+        recorded = Order.objects.filter(shop__code=SHOP_CODE, number__startswith=f"{prefix}-")
+        # the two statement-count orders are not in `posted`
+        assert recorded.count() == len(numbers) + 2, "orders recorded differ from orders posted"
+        lags, statuses = drain_lag(prefix, len(numbers) + 2)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    load_after = os.getloadavg()
 
-    import django
-
-    django.setup()
-    from shops.models import Order
-
-    recorded = Order.objects.filter(shop__code=SHOP_CODE, number__startswith=f"{prefix}-")
-    assert recorded.count() == args.orders, "orders recorded differ from orders posted"
-    lags, pending = drain_lag(prefix)
-    if args.broker:
-        from config.celery import app
-
-        app.control.purge()
-
-    mode = "drain in the worker (broker)" if args.broker else "drain in-process after commit"
-    print(f"gunicorn {args.workers} sync workers, {args.threads} client threads, {mode}")
-    print(f"orders: {args.orders} in {wall:.2f} s = {args.orders / wall:.0f} orders/s; "
-          f"POST latency median {statistics.median(latencies) * 1000:.1f} ms, "
-          f"p99 {percentile(latencies, 99) * 1000:.1f} ms")
+    rate, lat, quotes = measured["orders_per_second"], measured["latencies"], measured["quotes"]
+    total = len(measured["posted"])
+    print(f"gunicorn {args.workers} gthread workers x {args.threads} threads, "
+          f"{args.connections} keep-alive order connections + 1 quote connection; "
+          f"Celery worker -c 1 on {args.broker}; kick window {args.window_ms} ms")
+    print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f}")
+    print(f"statements per order POST (BEGIN and COMMIT included): {statements}")
+    print(f"orders: {rate:.1f} orders/s over {measured['wall']:.1f} s ({len(lat)} measured, "
+          f"{total} in all); POST p50 {ms(statistics.median(lat))}, p99 {ms(percentile(lat, 99))}")
+    print(f"quotes under load: {len(quotes)}; p50 {ms(statistics.median(quotes))}, "
+          f"p99 {ms(percentile(quotes, 99))}")
     if lags:
-        print(f"drain lag (event written -> points/category/messages applied): "
-              f"median {statistics.median(lags) * 1000:.0f} ms, "
-              f"p99 {percentile(lags, 99) * 1000:.0f} ms; {pending} events still pending")
+        print(f"drain lag (order's event written -> effects applied): p50 "
+              f"{ms(statistics.median(lags))}, p99 {ms(percentile(lags, 99))}, "
+              f"max {ms(max(lags))}; events {statuses}")
     else:
-        print(f"drain lag: no event applied ({pending} pending; is a worker running?)")
-    print(f"quotes: {args.quotes} sequential, 3 lines + promo code: "
-          f"p50 {statistics.median(quote_times) * 1000:.1f} ms, "
-          f"p99 {percentile(quote_times, 99) * 1000:.1f} ms")
+        print(f"drain lag: no event applied ({statuses})")
+    window = measured["wall"] + args.warmup  # CPU was read around warm-up and measure
+    orders_in_window = total
+    print("CPU per order (ms, all processes of each side, over the whole load):")
+    for name in sides:
+        spent = cpu_after[name] - cpu_before[name]
+        print(f"  {name:9s} {spent / orders_in_window * 1000:6.2f} ms  "
+              f"({spent / window * 100:.0f}% of one core)")
+    if os.environ.get("BENCH_SHOW_SQL"):
+        print("\n".join(sql))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 DATABASE_URL      default sqlite:///<repo>/var/db.sqlite3; postgres://... for PostgreSQL
 CELERY_BROKER_URL empty: tasks run in-process (eagerly); redis://... for a real worker
 BROKER_VISIBILITY_TIMEOUT seconds before Redis redelivers an unacknowledged task (900)
+INTAKE_KICK_WINDOW_MS  a web process queues at most one intake drain per window (500)
+DB_CONN_MAX_AGE   seconds a database connection is reused (60, 0 with DEBUG; 0 = one per request)
+DB_CONN_HEALTH_CHECKS  1: check a reused connection at each request's start (off)
 SECRET_KEY, DEBUG, ALLOWED_HOSTS, TIME_ZONE
 EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
 EMAIL_USE_SSL, DEFAULT_FROM_EMAIL   email (console by default)
@@ -82,10 +85,19 @@ TEMPLATES = [
     },
 ]
 
+# Persistent connections: a request (or a task) reuses its thread's connection instead of
+# opening one (a new PostgreSQL connection costs a few ms, more than an order's statements).
+# CONN_HEALTH_CHECKS is off by default: it costs a `SELECT 1` round trip at the start of every
+# request; without it a connection the server dropped fails one request per thread, which
+# Django then closes. Turn it on (DB_CONN_HEALTH_CHECKS=1) where a proxy or the server cuts
+# idle connections routinely. Not with psycopg's pool (it needs CONN_MAX_AGE 0).
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=0,
+        # runserver (DEBUG) starts a thread per request, which persistent connections do
+        # not survive: Django advises against them there.
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", 0 if DEBUG else 60)),
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -152,6 +164,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # (notifications.delivery). Beat, workers and producers must all use the same value.
 BROKER_VISIBILITY_TIMEOUT = int(os.environ.get("BROKER_VISIBILITY_TIMEOUT", 900))
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+# With a broker, a web process queues at most one intake drain per this many ms (a kick asked
+# for meanwhile is sent at the window's end: shops.intake.KickDebounce); 0 kicks on every
+# commit. Bounds the drain lag from below and the Redis publishes per second from above.
+INTAKE_KICK_WINDOW_MS = int(os.environ.get("INTAKE_KICK_WINDOW_MS", 500))
 
 # Storefront API: requests with a larger body are refused (413) before they are read.
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", 1024 * 1024))

@@ -30,6 +30,7 @@ from .api_base import (
     order_or_404,
     shop_of,
 )
+from .api_lookups import order_post_lookup
 from .api_schemas import (
     CustomerIn,
     CustomerOut,
@@ -157,27 +158,30 @@ def _replay(order: Order, payload: OrderIn):
     return Status(200, order_out(order))
 
 
-def _products(shop: Shop, skus: list[str], field: str) -> dict[str, Product]:
-    found = {p.sku: p for p in Product.objects.filter(shop=shop, sku__in=set(skus))}
+def _check_skus(skus: list[str], products: dict[str, Product], field: str) -> None:
     for index, sku in enumerate(skus):
-        if sku not in found:
+        if sku not in products:
             raise invalid(f"{field}.{index}.sku",
                           _("No product with SKU %(sku)s in this shop.") % {"sku": sku})
-    return found
 
 
 @router.post("/orders", response={200: OrderOut, 201: OrderOut, **ERRORS},
              summary="Record an order (idempotent on the order number)")
 def order_post(request, payload: OrderIn):
     shop = shop_of(request)
-    existing = _order_query(shop).filter(number=payload.number).first()
-    if existing is not None:
-        return _replay(existing, payload)
+    skus = [ln.sku for ln in payload.lines]
+    found = order_post_lookup(shop=shop, number=payload.number, customer=payload.customer,
+                              skus=skus)
+    if found.recorded:
+        existing = _order_query(shop).filter(number=payload.number).first()
+        if existing is not None:
+            return _replay(existing, payload)
     check_currency(shop, payload.currency)
-    customer = Customer.objects.filter(shop=shop, external_id=payload.customer).first()
+    customer = found.customer
     if customer is None:
         raise invalid("customer", _("No customer with this external id in this shop."))
-    products = _products(shop, [ln.sku for ln in payload.lines], "lines")
+    products = found.products
+    _check_skus(skus, products, "lines")
     lines = [
         services.LineInput(product=products[ln.sku], quantity=ln.quantity,
                            unit_price=ln.unit_price, discount=ln.discount)

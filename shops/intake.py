@@ -30,11 +30,16 @@ Failed events stay failed until staff retry them in the admin (`events_retry`).
 from __future__ import annotations
 
 import logging
+import os
+import threading
+import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -65,23 +70,88 @@ def record(order: Order, kind: str) -> IntakeEvent:
 
 
 class _Kick:
-    """The after-commit callback of one transaction: drains once."""
+    """The after-commit callback of one transaction: asks for one drain."""
 
     def __init__(self) -> None:
         self.ran = False
+        # Django names a robust callback that failed by its __qualname__, which instances
+        # lack: without it the failure's log line itself raises and reaches the request.
+        self.__qualname__ = "shops.intake.kick"
 
     def __call__(self) -> None:
         self.ran = True
-        from . import tasks
+        # Registered as robust: a failure is logged and never reaches the request, and
+        # beat's sweep drains what a lost kick left.
+        kick()
 
-        # With a broker this queues the task for the worker; without one (tasks eager) it
-        # drains here, after the commit. Registered as robust: a failure is logged and
-        # never reaches the request, and beat's sweep retries.
-        tasks.drain_intake.delay()
+
+def _send_kick() -> None:
+    from . import tasks
+
+    tasks.drain_intake.delay(kicked_at=time.time())
+
+
+class KickDebounce:
+    """At most one kick per `window` seconds from this process, none ever dropped.
+
+    A kick asked for less than `window` after the last one sent is not sent then: one
+    trailing kick is sent at the window's end instead, and covers every kick asked for
+    meanwhile. So every commit that wrote events is followed, within `window`, by a kick
+    sent *after* it (the drain it starts sees the commit), and a process sends at most
+    1 / `window` kicks per second however many orders it records. A process that dies
+    with a trailing kick pending (a killed worker) leaves its events to beat's sweep.
+    """
+
+    def __init__(self, send: Callable[[], None] = _send_kick) -> None:
+        self.send = send
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self.lock = threading.Lock()
+        self.last_sent = float("-inf")
+        self.trailing: threading.Timer | None = None
+
+    def __call__(self, window: float) -> None:
+        with self.lock:
+            if self.trailing is not None:  # a kick after this commit is already due
+                return
+            now = time.monotonic()
+            wait = self.last_sent + window - now
+            if wait > 0:
+                self.trailing = threading.Timer(wait, self._fire)
+                self.trailing.daemon = True
+                self.trailing.start()
+                return
+            self.last_sent = now
+        self.send()
+
+    def _fire(self) -> None:
+        with self.lock:
+            self.trailing = None
+            self.last_sent = time.monotonic()
+        try:
+            self.send()
+        except Exception:  # the sweep drains what this kick would have
+            log.exception("intake kick failed")
+
+
+_debounce = KickDebounce()
+
+
+def kick() -> None:
+    """Ask for a drain. Without a broker (tasks run eagerly) this drains right here, after
+    the caller's commit. With one it queues `drain_intake` for a worker, debounced
+    (`INTAKE_KICK_WINDOW_MS`, see KickDebounce); a window of 0 sends every kick."""
+    window = getattr(settings, "INTAKE_KICK_WINDOW_MS", 0) / 1000
+    if settings.CELERY_TASK_ALWAYS_EAGER or window <= 0:
+        _send_kick()
+    else:
+        _debounce(window)
 
 
 def schedule_drain() -> None:
-    """One drain per committed transaction, however many events it wrote."""
+    """One kick per committed transaction, however many events it wrote."""
     conn = transaction.get_connection()
     if conn.in_atomic_block and any(
         isinstance(item[1], _Kick) and not item[1].ran for item in conn.run_on_commit
@@ -201,6 +271,31 @@ def drain(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> Dr
         batch = drain_batch(batch_size=batch_size)
         summary.add(batch)
         if batch.claimed < batch_size:
+            break
+    return summary
+
+
+#: When this process last started the claim of a batch that was not full (time.time()):
+#: every event committed before then was claimed by that batch or by a concurrent drain.
+_last_emptying_claim = float("-inf")
+
+
+def drain_kicked(*, kicked_at: float | None = None) -> DrainSummary:
+    """The worker's side of a kick: drain as `drain` does, unless a batch of this process
+    whose claim started after the kick was sent came back less than full (it saw every
+    event committed before the kick): under load, the kicks that queued behind a long drain
+    are then answered without a query. Assumes the web and worker clocks agree (NTP);
+    beat's sweep covers the rest."""
+    global _last_emptying_claim
+    if kicked_at is not None and kicked_at < _last_emptying_claim:
+        return DrainSummary()
+    summary = DrainSummary()
+    for _ in range(MAX_BATCHES):
+        claim_started = time.time()
+        batch = drain_batch()
+        summary.add(batch)
+        if batch.claimed < BATCH_SIZE:
+            _last_emptying_claim = max(_last_emptying_claim, claim_started)
             break
     return summary
 

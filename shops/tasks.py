@@ -6,9 +6,10 @@ from . import intake
 
 
 @shared_task(acks_late=True)
-def drain_intake() -> dict:
-    """Kicked after each commit that wrote order events."""
-    return intake.drain().as_dict()
+def drain_intake(kicked_at: float | None = None) -> dict:
+    """Kicked after commits that wrote order events (at most one kick per window and web
+    process: shops.intake.KickDebounce)."""
+    return intake.drain_kicked(kicked_at=kicked_at).as_dict()
 
 
 @shared_task

@@ -25,5 +25,8 @@ def test_an_order_post_costs_at_most_ten_statements_with_begin_and_commit(api):
     # Inside the test's transaction the service's BEGIN/COMMIT show as SAVEPOINT/RELEASE.
     sql = [q["sql"] for q in statements.captured_queries]
     assert len(sql) <= 10, "\n".join(sql)
+    # token; number, customer and SKUs in one read; BEGIN; order, lines, event; COMMIT
+    assert len(sql) == 7, "\n".join(sql)
     assert sum(s.startswith("INSERT") for s in sql) == 3  # order, lines, event
+    assert sum(s.startswith("SELECT") for s in sql) == 2
     assert IntakeEvent.objects.filter(order__number="W-1", status="pending").count() == 1
