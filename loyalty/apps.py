@@ -9,7 +9,10 @@ class LoyaltyConfig(AppConfig):
     def ready(self):
         from shops import events
 
+        from . import events as loyalty_events
         from . import hooks
 
         events.on_figures_changed(hooks.figures_changed)
         events.on_intake(hooks.intake_batch)
+        events.on_intake(hooks.statistics_batch)
+        loyalty_events.on_categories_changed(hooks.statistics_moves)

@@ -5,7 +5,8 @@ from collections import defaultdict
 from shops.events import FiguresChanged
 from shops.models import Shop
 
-from . import points, segments, services
+from . import points, rollup, segments, services
+from .events import CategoriesChanged
 
 
 def figures_changed(event: FiguresChanged) -> None:
@@ -58,3 +59,15 @@ def _by_shop(batch: list[FiguresChanged]) -> dict[int, set[int]]:
     for event in batch:
         grouped[event.shop_id].add(event.customer_id)
     return grouped
+
+
+def statistics_batch(batch: list[FiguresChanged]) -> None:
+    """shops.events.on_intake handler, registered after `intake_batch`: the statistics
+    rollup's days of the batch's orders counted again (after the moves they caused)."""
+    rollup.rollup_apply_batch([e for e in batch if e.what != "registered"])
+
+
+def statistics_moves(event: CategoriesChanged) -> None:
+    """loyalty.events.on_categories_changed handler: moved customers take their rolled-up
+    orders to their new category."""
+    rollup.rollup_moves(event.shop_id, event.change_ids)
