@@ -235,7 +235,9 @@ def _weeks(period: Period) -> list[date]:
 def _add_week(figures: dict, monday: date, values) -> None:
     old = figures.get(monday)
     values = tuple(value or 0 for value in values)
-    figures[monday] = values if old is None else tuple(a + b for a, b in zip(old, values, strict=True))
+    if old is not None:
+        values = tuple(a + b for a, b in zip(old, values, strict=True))
+    figures[monday] = values
 
 
 def _weekly(period: Period, live_query, columns: tuple[str, ...]) -> dict:
