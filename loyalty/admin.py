@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from modeltranslation.admin import TabbedTranslationAdmin
 
 from shops import admin as shops_admin
+from shops.admin_lists import CustomerSearchAdmin
 from shops.counting import COUNTED_ORDER
 from shops.labels import ShopLabelledChoiceField
 from shops.models import ClientType, Customer, Order, Shop
@@ -506,14 +507,14 @@ class RecalculationRunAdmin(ShopScopedAdmin):
 
 
 @admin.register(CategoryChange)
-class CategoryChangeAdmin(ReadOnlyScopedAdmin):
+class CategoryChangeAdmin(CustomerSearchAdmin, ReadOnlyScopedAdmin):
     list_display = ("changed_at", "customer", "from_category", "to_category", "reason",
                     "direction", "staff_user")
     list_filter = ("shop", "reason", "direction")
     list_select_related = ("customer", "from_category", "to_category", "staff_user")
-    search_fields = ("customer__external_id", "customer__name")
+    search_fields = ("customer__external_id", "customer__name")  # CustomerSearchAdmin's
     date_hierarchy = "changed_at"
-    show_full_result_count = False
+    ordering = ("-changed_at", "-id")
 
 
 from . import admin_segments  # noqa: E402, F401  (segments' admin pages register themselves)

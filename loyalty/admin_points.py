@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shops.admin import add_money_errors
+from shops.admin_lists import ORDER_SEARCH_HELP, CustomerSearchAdmin
 from shops.models import Customer
 from shops.scoping import ReadOnlyScopedAdmin, ShopScopedAdmin, ShopScopedInline
 
@@ -160,7 +161,7 @@ class PointsPolicyAdmin(ShopScopedAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(ReadOnlyScopedAdmin):
+class PointsEntryAdmin(CustomerSearchAdmin, ReadOnlyScopedAdmin):
     """The whole ledger, read-only: entries are written by loyalty.points only."""
 
     list_display = ("created_at", "customer", "kind", "points", "order", "return_record",
@@ -168,8 +169,10 @@ class PointsEntryAdmin(ReadOnlyScopedAdmin):
     list_filter = ("shop", "kind")
     list_select_related = ("customer", "order", "return_record", "staff_user")
     search_fields = ("customer__external_id", "customer__name", "order__number")
+    search_exact = ("order__number",)
+    search_help_text = ORDER_SEARCH_HELP
     date_hierarchy = "created_at"
-    show_full_result_count = False
+    ordering = ("-created_at", "-id")
 
 
 class PointsEntryInline(ShopScopedInline):
