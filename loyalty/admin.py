@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from modeltranslation.admin import TabbedTranslationAdmin
 
 from shops import admin as shops_admin
-from shops.admin_lists import CustomerSearchAdmin
+from shops.admin_lists import CustomerSearchAdmin, LatestRowsInline
 from shops.counting import COUNTED_ORDER
 from shops.labels import ShopLabelledChoiceField
 from shops.models import ClientType, Customer, Order, Shop
@@ -223,8 +223,9 @@ class RuleAdmin(PreviewMixin, ShopScopedAdmin):
 LATEST_ORDERS = 20
 
 
-class CategoryChangeInline(ShopScopedInline):
+class CategoryChangeInline(LatestRowsInline, ShopScopedInline):
     model = CategoryChange
+    all_rows_url_name = "admin:loyalty_categorychange_changelist"
     fk_name = "customer"
     extra = 0
     can_delete = False

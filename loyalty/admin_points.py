@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shops.admin import add_money_errors
-from shops.admin_lists import ORDER_SEARCH_HELP, CustomerSearchAdmin
+from shops.admin_lists import ORDER_SEARCH_HELP, CustomerSearchAdmin, LatestRowsInline
 from shops.models import Customer
 from shops.scoping import ReadOnlyScopedAdmin, ShopScopedAdmin, ShopScopedInline
 
@@ -175,8 +175,9 @@ class PointsEntryAdmin(CustomerSearchAdmin, ReadOnlyScopedAdmin):
     ordering = ("-created_at", "-id")
 
 
-class PointsEntryInline(ShopScopedInline):
+class PointsEntryInline(LatestRowsInline, ShopScopedInline):
     model = PointsEntry
+    all_rows_url_name = "admin:loyalty_pointsentry_changelist"
     fk_name = "customer"
     extra = 0
     can_delete = False

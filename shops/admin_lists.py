@@ -12,6 +12,7 @@ messages, order events) fast at millions of rows, for every app's admin:
 - `customers_matching`: the one search over customers (external id exactly, name, email and
   phone by substring) as a subquery, so that a list of orders or ledger entries searches the
   customers' trigram indexes once instead of OR-ing joined columns.
+- `LatestRowsInline`: an object's page lists the latest rows of a long history inline.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Max, Min, Q, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -253,3 +257,47 @@ def bounded_date_hierarchy(cl) -> dict | None:
         "choices": [{"link": link({year_field: str(y)}), "title": str(y)}
                     for y in range(first.year, last.year + 1)],
     }
+
+
+# --- an object's page: the latest rows of a long inline --------------------------------------
+
+#: How many rows a long inline shows (the newest; a link opens them all).
+LATEST_ROWS = 20
+
+
+class LatestRowsFormSet(BaseInlineFormSet):
+    """An inline formset of the first `latest_rows` rows of its (ordered) queryset."""
+
+    latest_rows = LATEST_ROWS
+
+    def get_queryset(self):
+        if not hasattr(self, "_latest"):
+            self._latest = super().get_queryset()[: self.latest_rows]
+        return self._latest
+
+
+class LatestRowsInline:
+    """A read-only inline of an object's history (a customer's 683 ledger entries): only the
+    latest `latest_rows` (its `ordering` says which), with a line saying so and linking to
+    the changelist of them all (`all_rows_url_name`, filtered by `fk_name`)."""
+
+    template = "admin/edit_inline/latest_tabular.html"
+    formset = LatestRowsFormSet
+    latest_rows = LATEST_ROWS
+    all_rows_url_name = ""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.latest_rows = self.latest_rows
+        self.latest_note = ""
+        if obj is not None and obj.pk is not None:
+            total = self.get_queryset(request).filter(**{self.fk_name: obj}).count()
+            if total > self.latest_rows:
+                url = f"{reverse(self.all_rows_url_name)}?{self.fk_name}__id__exact={obj.pk}"
+                self.latest_note = format_html(
+                    '{} <a href="{}">{}</a>',
+                    _("The latest %(shown)d of %(total)d.")
+                    % {"shown": self.latest_rows, "total": total},
+                    url, _("Show all"),
+                )
+        return formset
