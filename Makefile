@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
 
 .PHONY: run test install messages lint bench-recalc bench-pricing bench-segments bench-statistics \
-	bench-notify bench-api
+	bench-notify bench-api bench-admin
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ bench-segments: install
 
 bench-statistics: install
 	$(PY) bench/bench_statistics.py
+
+# The admin's lists, searches and pages at 1M customers (PostgreSQL copy patron_bench_admin).
+bench-admin: install
+	$(PY) bench/bench_admin.py
 
 bench-notify: install
 	$(PY) bench/bench_notifications.py
