@@ -297,6 +297,7 @@ class CustomerAdmin(admin_points.CustomerPointsMixin, shops_admin.CustomerAdmin)
 
     inlines = (CategoryChangeInline, admin_points.PointsEntryInline)
     list_display = (*shops_admin.CustomerAdmin.list_display, "points_balance")
+    list_select_related = (*shops_admin.CustomerAdmin.list_select_related, "points_account")
     readonly_fields = ("category", "category_locked", "explanation", "points_balance_detail",
                        "segments_summary", "orders_summary")
     actions = ("lock_selected", "unlock_selected", "move_selected", "recalculate_selected")

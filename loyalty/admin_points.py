@@ -10,8 +10,6 @@ loyalty.points.points_adjust, which needs a reason and never overdraws.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -30,6 +28,7 @@ from .models import (
     BonusTier,
     DiscountProgram,
     DiscountTier,
+    PointsAccount,
     PointsEntry,
     PointsPolicy,
     Program,
@@ -218,17 +217,18 @@ class CustomerPointsMixin:
     """For the customer admin: the balance (list column and change page, from one join),
     and the staff adjustment form at <customer>/points/adjust/."""
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            points_balance_value=Coalesce(F("points_account__balance"), Value(0))
-        )
+    # The balance comes with the list's rows (list_select_related "points_account"), not as
+    # an annotation: the list's aggregates (the date drill-down's MIN/MAX) must not carry
+    # the join.
 
-    @admin.display(description=gettext_lazy("points"), ordering="points_balance_value")
+    @admin.display(description=gettext_lazy("points"), ordering="points_account__balance")
     def points_balance(self, customer):
-        value = getattr(customer, "points_balance_value", None)
-        if value is None:
-            value = points.balance(customer.pk) if customer.pk else 0
-        return value
+        if customer.pk is None:
+            return 0
+        try:
+            return customer.points_account.balance
+        except PointsAccount.DoesNotExist:
+            return 0  # (on the change page: one query)
 
     @admin.display(description=gettext_lazy("points balance"))
     def points_balance_detail(self, customer):

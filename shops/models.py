@@ -120,6 +120,8 @@ class Customer(models.Model):
             # The admin's search by external id in every shop (shops.admin_lists); name,
             # email and phone have trigram indexes on PostgreSQL (migration 0009).
             models.Index(fields=["external_id"], name="customer_external_id_idx"),
+            # The admin's date drill-down reads the first and last registration.
+            models.Index(fields=["registered_at"], name="customer_registered_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

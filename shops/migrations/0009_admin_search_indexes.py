@@ -44,6 +44,10 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['external_id'], name='customer_external_id_idx'),
         ),
         migrations.AddIndex(
+            model_name='customer',
+            index=models.Index(fields=['registered_at'], name='customer_registered_idx'),
+        ),
+        migrations.AddIndex(
             model_name='order',
             index=models.Index(fields=['number'], name='order_number_idx'),
         ),
