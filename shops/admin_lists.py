@@ -5,7 +5,7 @@ messages, order events) fast at millions of rows, for every app's admin:
   PostgreSQL's estimate of its size (pg_class, labelled "about"); a filtered or searched list
   counts at most `COUNT_CAP` rows (labelled "more than" past it). Pages stay exact.
 - `bounded_date_hierarchy`: the date drill-down's years, months and days from the first and
-  last date of the list (one MIN/MAX query, two index look-ups) instead of a DISTINCT over
+  last date of the list (two index look-ups) instead of a DISTINCT over
   every row; a month or day without rows is offered and shows an empty list.
 - `RecentValuesFilter`: a filter whose choices are the values seen in the latest
   `RECENT_ROWS` rows (a bounded index scan), e.g. the shipping methods in use.
@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -84,6 +84,9 @@ class HugeListAdmin:
 
     paginator = BoundedCountPaginator
     show_full_result_count = False
+    # Django renders a list row in ~8 ms here (links, money, the action checkbox): 100 rows
+    # are most of a second whatever the SQL costs; 25 keep a page under 300 ms.
+    list_per_page = 25
 
 
 def customers_matching(term: str, *, exact_only: bool = False) -> Q:
@@ -214,8 +217,11 @@ def bounded_date_hierarchy(cl) -> dict | None:
     def link(filters):
         return cl.get_query_string(filters, [f"{name}__"])
 
-    span = cl.queryset.order_by().aggregate(first=Min(name), last=Max(name))
-    first, last = _local(span["first"]), _local(span["last"])
+    # Two ORDER BY ... LIMIT 1 (an index scan each, also under a shop filter), not one
+    # MIN/MAX aggregate, which PostgreSQL turns into a scan of every row under a semi-join.
+    dates = cl.queryset.values_list(name, flat=True)
+    first = _local(dates.order_by(name).first())
+    last = _local(dates.order_by(f"-{name}").first())
     if not (year or month or day) and first and last and first.year == last.year:
         year = first.year
         if first.month == last.month:
