@@ -148,10 +148,8 @@ class CustomerSearchAdmin(HugeListAdmin):
         queryset, _duplicates = super().get_search_results(request, queryset, "")
         if not search_term.strip():
             return queryset, False
-        if not self.customer_path:
-            for word in search_term.split():
-                queryset = queryset.filter(customers_matching(word))
-            return queryset, False
+        if not self.customer_path:  # the customers found, looked up first (as below)
+            return search_by_customer(queryset, search_term, customer_path="pk"), False
         return search_by_customer(
             queryset, search_term, customer_path=self.customer_path, extra=self.search_exact
         ), False

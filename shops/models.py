@@ -122,6 +122,8 @@ class Customer(models.Model):
             models.Index(fields=["external_id"], name="customer_external_id_idx"),
             # The admin's date drill-down reads the first and last registration.
             models.Index(fields=["registered_at"], name="customer_registered_idx"),
+            # Customers per category of a shop (statistics), from the index alone.
+            models.Index(fields=["shop", "category"], name="customer_shop_category_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -48,6 +48,10 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['registered_at'], name='customer_registered_idx'),
         ),
         migrations.AddIndex(
+            model_name='customer',
+            index=models.Index(fields=['shop', 'category'], name='customer_shop_category_idx'),
+        ),
+        migrations.AddIndex(
             model_name='order',
             index=models.Index(fields=['number'], name='order_number_idx'),
         ),
