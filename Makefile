@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
 
 .PHONY: run test install messages lint bench-recalc bench-pricing bench-segments bench-statistics \
-	bench-notify bench-api bench-import
+	bench-notify bench-api bench-import bench-admin
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ bench-statistics: install
 bench-import: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/patron_import_bench} \
 		$(PY) bench/bench_import.py
+
+# The admin's lists, searches and pages at 1M customers (PostgreSQL copy patron_bench_admin).
+bench-admin: install
+	$(PY) bench/bench_admin.py
 
 bench-notify: install
 	$(PY) bench/bench_notifications.py

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from modeltranslation.admin import TabbedTranslationAdmin
 
 from shops import admin as shops_admin
+from shops.admin_lists import CustomerSearchAdmin, LatestRowsInline
 from shops.counting import COUNTED_ORDER
 from shops.labels import ShopLabelledChoiceField
 from shops.models import ClientType, Customer, Order, Shop
@@ -230,8 +231,9 @@ class RuleAdmin(PreviewMixin, ShopScopedAdmin):
 LATEST_ORDERS = 20
 
 
-class CategoryChangeInline(ShopScopedInline):
+class CategoryChangeInline(LatestRowsInline, ShopScopedInline):
     model = CategoryChange
+    all_rows_url_name = "admin:loyalty_categorychange_changelist"
     fk_name = "customer"
     extra = 0
     can_delete = False
@@ -343,6 +345,7 @@ class CustomerAdmin(admin_keeping.CustomerKeepingMixin, admin_points.CustomerPoi
 
     inlines = (CategoryChangeInline, admin_points.PointsEntryInline)
     list_display = (*shops_admin.CustomerAdmin.list_display, "points_balance")
+    list_select_related = (*shops_admin.CustomerAdmin.list_select_related, "points_account")
     readonly_fields = ("category", "category_locked", "lifecycle_state", "explanation",
                        "points_balance_detail", "segments_summary", "orders_summary",
                        "keeping_summary")
@@ -604,14 +607,14 @@ class RecalculationRunAdmin(ShopScopedAdmin):
 
 
 @admin.register(CategoryChange)
-class CategoryChangeAdmin(ReadOnlyScopedAdmin):
+class CategoryChangeAdmin(CustomerSearchAdmin, ReadOnlyScopedAdmin):
     list_display = ("changed_at", "as_of", "customer", "from_category", "to_category", "reason",
                     "direction", "staff_user")
     list_filter = ("shop", "reason", "direction")
     list_select_related = ("customer", "from_category", "to_category", "staff_user")
-    search_fields = ("customer__external_id", "customer__name")
+    search_fields = ("customer__external_id", "customer__name")  # CustomerSearchAdmin's
     date_hierarchy = "changed_at"
-    show_full_result_count = False
+    ordering = ("-changed_at", "-id")
 
 
 from . import admin_segments  # noqa: E402, F401  (segments' admin pages register themselves)

@@ -10,8 +10,6 @@ loyalty.points.points_adjust, which needs a reason and never overdraws.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shops.admin import add_money_errors
+from shops.admin_lists import ORDER_SEARCH_HELP, CustomerSearchAdmin, LatestRowsInline
 from shops.models import Customer
 from shops.scoping import ReadOnlyScopedAdmin, ShopScopedAdmin, ShopScopedInline
 
@@ -29,6 +28,7 @@ from .models import (
     BonusTier,
     DiscountProgram,
     DiscountTier,
+    PointsAccount,
     PointsEntry,
     PointsPolicy,
     Program,
@@ -160,7 +160,7 @@ class PointsPolicyAdmin(ShopScopedAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(ReadOnlyScopedAdmin):
+class PointsEntryAdmin(CustomerSearchAdmin, ReadOnlyScopedAdmin):
     """The whole ledger, read-only: entries are written by loyalty.points only."""
 
     list_display = ("created_at", "customer", "kind", "points", "order", "return_record",
@@ -168,12 +168,15 @@ class PointsEntryAdmin(ReadOnlyScopedAdmin):
     list_filter = ("shop", "kind")
     list_select_related = ("customer", "order", "return_record", "staff_user")
     search_fields = ("customer__external_id", "customer__name", "order__number")
+    search_exact = ("order__number",)
+    search_help_text = ORDER_SEARCH_HELP
     date_hierarchy = "created_at"
-    show_full_result_count = False
+    ordering = ("-created_at", "-id")
 
 
-class PointsEntryInline(ShopScopedInline):
+class PointsEntryInline(LatestRowsInline, ShopScopedInline):
     model = PointsEntry
+    all_rows_url_name = "admin:loyalty_pointsentry_changelist"
     fk_name = "customer"
     extra = 0
     can_delete = False
@@ -214,17 +217,18 @@ class CustomerPointsMixin:
     """For the customer admin: the balance (list column and change page, from one join),
     and the staff adjustment form at <customer>/points/adjust/."""
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            points_balance_value=Coalesce(F("points_account__balance"), Value(0))
-        )
+    # The balance comes with the list's rows (list_select_related "points_account"), not as
+    # an annotation: the list's aggregates (the date drill-down's MIN/MAX) must not carry
+    # the join.
 
-    @admin.display(description=gettext_lazy("points"), ordering="points_balance_value")
+    @admin.display(description=gettext_lazy("points"), ordering="points_account__balance")
     def points_balance(self, customer):
-        value = getattr(customer, "points_balance_value", None)
-        if value is None:
-            value = points.balance(customer.pk) if customer.pk else 0
-        return value
+        if customer.pk is None:
+            return 0
+        try:
+            return customer.points_account.balance
+        except PointsAccount.DoesNotExist:
+            return 0  # (on the change page: one query)
 
     @admin.display(description=gettext_lazy("points balance"))
     def points_balance_detail(self, customer):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from modeltranslation.admin import TabbedTranslationAdmin
 
+from shops.admin_lists import CustomerSearchAdmin
 from shops.scoping import ReadOnlyScopedAdmin, ShopScoped, ShopScopedAdmin, ShopScopedInline
 
 from . import tasks
@@ -163,10 +164,10 @@ class SegmentRuleAdmin(ShopScopedAdmin):
 
 
 @admin.register(SegmentMember)
-class SegmentMemberAdmin(ReadOnlyScopedAdmin):
+class SegmentMemberAdmin(CustomerSearchAdmin, ReadOnlyScopedAdmin):
     shop_path = "segment__shop"
     list_display = ("customer", "segment", "computed_at")
     list_filter = ("segment__shop", "segment")
     list_select_related = ("customer", "segment")
-    search_fields = ("customer__external_id", "customer__name")
-    show_full_result_count = False
+    search_fields = ("customer__external_id", "customer__name")  # CustomerSearchAdmin's
+    ordering = ("-pk",)

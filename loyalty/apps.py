@@ -9,8 +9,11 @@ class LoyaltyConfig(AppConfig):
     def ready(self):
         from shops import events
 
+        from . import events as loyalty_events
         from . import hooks
 
         events.on_figures_changed(hooks.figures_changed)
         events.on_intake(hooks.intake_batch)
         events.on_history_imported(hooks.history_imported)
+        events.on_intake(hooks.statistics_batch)
+        loyalty_events.on_categories_changed(hooks.statistics_moves)

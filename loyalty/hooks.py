@@ -5,7 +5,8 @@ from collections import defaultdict
 from shops.events import FiguresChanged, HistoryImported
 from shops.models import Shop
 
-from . import points, segments, services
+from . import points, rollup, segments, services
+from .events import CategoriesChanged
 
 
 def figures_changed(event: FiguresChanged) -> None:
@@ -86,3 +87,20 @@ def history_imported(event: HistoryImported) -> None:
             shop=shop, customer_ids=customer_ids[start:start + HISTORY_BATCH],
             as_of=event.as_of,
         )
+    through = rollup.rolled_up_through(shop)
+    if through is not None:
+        # The imported orders and the quiet moves bypassed the drain and the move hook:
+        # the shop's rolled-up days are counted again, in one set-based rebuild.
+        rollup.rollup_rebuild(shop, through=through)
+
+
+def statistics_batch(batch: list[FiguresChanged]) -> None:
+    """shops.events.on_intake handler, registered after `intake_batch`: the statistics
+    rollup's days of the batch's orders counted again (after the moves they caused)."""
+    rollup.rollup_apply_batch([e for e in batch if e.what != "registered"])
+
+
+def statistics_moves(event: CategoriesChanged) -> None:
+    """loyalty.events.on_categories_changed handler: moved customers take their rolled-up
+    orders to their new category."""
+    rollup.rollup_moves(event.shop_id, event.change_ids)

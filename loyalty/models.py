@@ -478,3 +478,6 @@ from .models_points import (  # noqa: E402, F401
     PointsPolicy,
     TierBoundary,
 )
+
+# The statistics rollup (loyalty.rollup writes it, loyalty.statistics reads it).
+from .models_statistics import DailyActivity, DailyOrders, StatisticsRollup  # noqa: E402, F401

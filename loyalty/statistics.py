@@ -23,14 +23,20 @@ chart and its CSV export follow).
   as positive numbers; staff adjustments are their own, signed column, so the four columns
   add up to the change in the customers' balances.
 - Other apps' sections are theirs: "Notifications sent" is notifications.selectors'.
+
+The order, move and points figures come from the daily rollup (loyalty.rollup) for the days
+it holds and from the source tables for the days after (usually today only), so a page
+costs the same on a week or three years, and shows the same numbers as counting the source
+rows directly (`Period(..., rollup=False)` does that, for comparison).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, Q, Sum
 from django.db.models.functions import TruncWeek
@@ -39,7 +45,17 @@ from django.utils.translation import gettext as _
 from shops.counting import COUNTED_ORDER, ORDER_NET_VALUE
 from shops.models import Customer, Order, Shop
 
-from .models import Category, CategoryChange, ChangeReason, PointsEntry, PointsKind, Segment
+from . import rollup as rollups
+from .models import (
+    Category,
+    CategoryChange,
+    ChangeReason,
+    DailyActivity,
+    DailyOrders,
+    PointsEntry,
+    PointsKind,
+    Segment,
+)
 
 CENT = Decimal("0.01")
 AMOUNT = DecimalField(max_digits=16, decimal_places=2)
@@ -50,6 +66,27 @@ class Period:
     shop: Shop
     start: date
     end: date  # included
+    #: Read the rolled-up days from the rollup (False: count every source row).
+    rollup: bool = True
+
+    @cached_property
+    def through(self) -> date | None:
+        """The last day of the range read from the rollup (None: none of it)."""
+        if not self.rollup:
+            return None
+        through = rollups.rolled_up_through(self.shop)
+        if through is None or through < self.start:
+            return None
+        return min(through, self.end)
+
+    @property
+    def live(self) -> Period | None:
+        """The part of the range counted from the source rows (after the rollup's days)."""
+        if self.through is None:
+            return replace(self, rollup=False)
+        if self.through >= self.end:
+            return None
+        return Period(self.shop, self.through + timedelta(days=1), self.end, rollup=False)
 
     @property
     def since(self) -> datetime:
@@ -105,12 +142,18 @@ def _average(total, count) -> Decimal | None:
 
 
 def customers_per_category(period: Period) -> Table:
-    categories = (
-        Category.objects.filter(shop=period.shop).order_by("-rank")
-        .annotate(n=Count("customers")).values_list("name", "n")
+    # One GROUP BY over the shop's customers (an index-only scan of (shop, category)), not
+    # a join from the categories, which PostgreSQL runs as a hash of every customer.
+    counts = dict(
+        Customer.objects.filter(shop=period.shop).order_by().values("category_id")
+        .annotate(n=Count("pk")).values_list("category_id", "n")
     )
-    rows = list(categories)
-    without = Customer.objects.filter(shop=period.shop, category__isnull=True).count()
+    rows = [
+        (name, counts.get(pk, 0))
+        for pk, name in Category.objects.filter(shop=period.shop).order_by("-rank")
+        .values_list("pk", "name")
+    ]
+    without = counts.get(None, 0)
     if without:
         rows.append((_("(no category)"), without))
     return Table(
@@ -135,20 +178,41 @@ def customers_per_segment(period: Period) -> Table:
 
 
 def average_order_value_per_category(period: Period) -> Table:
-    net = ExpressionWrapper(ORDER_NET_VALUE, output_field=AMOUNT)
-    grouped = (
-        Order.objects.filter(
-            COUNTED_ORDER, shop=period.shop, placed_at__gte=period.since,
-            placed_at__lt=period.until, customer__shop=period.shop,  # hash only its customers
-        )
-        .order_by().values("customer__category_id")
-        .annotate(orders=Count("pk"), total=Sum(net))
-        .values_list("customer__category_id", "orders", "total")
-    )
-    by_category = {category_id: (orders, total) for category_id, orders, total in grouped}
     names = list(
         Category.objects.filter(shop=period.shop).order_by("-rank").values_list("pk", "name")
     )
+    known = {pk for pk, _name in names}
+    by_category: dict[int | None, list] = {}
+
+    def add(category_id, orders, total):
+        key = category_id if category_id in known else None  # deleted: "(no category)"
+        figures = by_category.setdefault(key, [0, Decimal(0)])
+        figures[0] += orders
+        figures[1] += Decimal(total or 0)
+
+    if period.through is not None:
+        for category_id, orders, total in (
+            DailyOrders.objects.filter(
+                shop=period.shop, day__gte=period.start, day__lte=period.through
+            )
+            .order_by().values("category_id").annotate(n=Sum("orders"), total=Sum("total"))
+            .values_list("category_id", "n", "total")
+        ):
+            if orders:
+                add(category_id, orders, total)
+    live = period.live
+    if live is not None:
+        net = ExpressionWrapper(ORDER_NET_VALUE, output_field=AMOUNT)
+        for category_id, orders, total in (
+            Order.objects.filter(
+                COUNTED_ORDER, shop=live.shop, placed_at__gte=live.since,
+                placed_at__lt=live.until, customer__shop=live.shop,  # hash only its customers
+            )
+            .order_by().values("customer__category_id")
+            .annotate(orders=Count("pk"), total=Sum(net))
+            .values_list("customer__category_id", "orders", "total")
+        ):
+            add(category_id, orders, total)
     if None in by_category:
         names.append((None, _("(no category)")))
     rows = []
@@ -174,14 +238,38 @@ def _weeks(period: Period) -> list[date]:
     return weeks
 
 
-def _weekly_rows(period: Period, grouped, width: int) -> list[tuple]:
-    """Rows ("2026-W10", *figures) for every ISO week of the range, from `grouped` rows
-    (week start from TruncWeek in the shop's zone, *figures); missing weeks get zeros."""
-    tz = period.shop.tz
-    figures = {}
-    for week, *values in grouped:
-        day = week.astimezone(tz).date() if isinstance(week, datetime) else week
-        figures[day] = tuple(value or 0 for value in values)
+def _add_week(figures: dict, monday: date, values) -> None:
+    old = figures.get(monday)
+    values = tuple(value or 0 for value in values)
+    if old is not None:
+        values = tuple(a + b for a, b in zip(old, values, strict=True))
+    figures[monday] = values
+
+
+def _weekly(period: Period, live_query, columns: tuple[str, ...]) -> dict:
+    """{week's Monday: figures} over the range: the rollup's days (`columns` of
+    DailyActivity, summed per day's ISO week) and the live days (`live_query(live)`: rows
+    (week start from TruncWeek in the shop's zone, *figures))."""
+    figures: dict[date, tuple] = {}
+    if period.through is not None:
+        for day, *values in (
+            DailyActivity.objects.filter(
+                shop=period.shop, day__gte=period.start, day__lte=period.through
+            ).order_by("day").values_list("day", *columns)
+        ):
+            _add_week(figures, day - timedelta(days=day.weekday()), values)
+    live = period.live
+    if live is not None:
+        tz = period.shop.tz
+        for week, *values in live_query(live):
+            monday = week.astimezone(tz).date() if isinstance(week, datetime) else week
+            _add_week(figures, monday, values)
+    return figures
+
+
+def _weekly_rows(period: Period, figures: dict, width: int) -> list[tuple]:
+    """Rows ("2026-W10", *figures) for every ISO week of the range; missing weeks get
+    zeros."""
     rows = []
     for monday in _weeks(period):
         year, number, _day = monday.isocalendar()
@@ -189,8 +277,8 @@ def _weekly_rows(period: Period, grouped, width: int) -> list[tuple]:
     return rows
 
 
-def moves_per_week(period: Period) -> Table:
-    grouped = (
+def _live_moves(period: Period):
+    return (
         CategoryChange.objects.filter(
             shop=period.shop, changed_at__gte=period.since, changed_at__lt=period.until,
         )
@@ -201,7 +289,11 @@ def moves_per_week(period: Period) -> Table:
                   down=Count("pk", filter=Q(direction__lt=0)))
         .values_list("week", "up", "down")
     )
-    rows = _weekly_rows(period, grouped, 2)
+
+
+def moves_per_week(period: Period) -> Table:
+    figures = _weekly(period, _live_moves, ("moves_up", "moves_down"))
+    rows = _weekly_rows(period, figures, 2)
     return Table(
         "moves_per_week", _("Moves between categories per week"),
         (_("Week"), _("Up"), _("Down")), rows, Chart("line", series=(1, 2)),
@@ -212,8 +304,8 @@ def _points(*kinds: str) -> Sum:
     return Sum("points", filter=Q(kind__in=kinds))
 
 
-def points_per_week(period: Period) -> Table:
-    grouped = (
+def _live_points(period: Period):
+    return (
         PointsEntry.objects.filter(
             shop=period.shop, created_at__gte=period.since, created_at__lt=period.until,
         )
@@ -226,9 +318,13 @@ def points_per_week(period: Period) -> Table:
         )
         .values_list("week", "earned", "spent", "expired", "adjusted")
     )
+
+
+def points_per_week(period: Period) -> Table:
+    figures = _weekly(period, _live_points, ("earned", "spent", "expired", "adjusted"))
     rows = [
         (week, earned, -spent, -expired, adjusted)
-        for week, earned, spent, expired, adjusted in _weekly_rows(period, grouped, 4)
+        for week, earned, spent, expired, adjusted in _weekly_rows(period, figures, 4)
     ]
     return Table(
         "points_per_week", _("Points earned and spent per week"),

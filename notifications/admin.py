@@ -18,6 +18,7 @@ from modeltranslation.admin import TabbedTranslationAdmin
 from modeltranslation.utils import get_translation_fields
 
 from loyalty.models import Category, Segment
+from shops.admin_lists import CustomerSearchAdmin
 from shops.labels import ShopLabelledChoiceField
 from shops.models import Customer
 from shops.scoping import ReadOnlyScopedAdmin, ShopScopedAdmin, ShopScopedInline, scope, shops_for
@@ -171,14 +172,19 @@ class MessageTemplateAdmin(ShopScopedAdmin, TabbedTranslationAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyScopedAdmin):
+class MessageAdmin(CustomerSearchAdmin, ReadOnlyScopedAdmin):
     list_display = ("created_at", "shop", "customer", "event", "channel", "status", "attempts",
                     "cost", "sent_at", "short_error")
     list_filter = ("status", "channel", "event", "shop")
     list_select_related = ("shop", "customer")
     search_fields = ("recipient", "customer__external_id", "customer__name")
+    search_exact = ("recipient",)
+    search_help_text = gettext_lazy(
+        "A recipient's address or number (exact), a customer's external id (exact), or part "
+        "of the customer's name, email or phone."
+    )
     date_hierarchy = "created_at"
-    show_full_result_count = False
+    ordering = ("-pk",)
     actions = ("resend_selected",)
     fields = ("shop", "customer", "event", "channel", "language", "recipient", "subject",
               "body", "segments", "cost", "status", "attempts", "next_attempt_at", "sent_at",

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import intake, services, tokens, validation
+from .admin_lists import ORDER_SEARCH_HELP, CustomerSearchAdmin, ShippingMethodFilter
 from .models import (
     ApiToken,
     Collection,
@@ -195,17 +196,20 @@ class ProductAdmin(ShopScopedAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ShopScopedAdmin):
+class CustomerAdmin(CustomerSearchAdmin, ShopScopedAdmin):
     list_display = (
         "external_id", "name", "shop", "client_type", "category", "category_locked",
         "is_active", "registered_at",
     )
     list_filter = ("shop", "client_type", "is_active", "category_locked", "category")
     list_select_related = ("shop", "category")
-    search_fields = ("external_id", "name", "email", "phone")
+    search_fields = ("external_id", "name", "email", "phone")  # CustomerSearchAdmin's
+    customer_path = ""
     readonly_fields = ("category", "category_locked")
-    show_full_result_count = False
     date_hierarchy = "registered_at"
+    # The newest first, from the primary key's index (the model's shop/external id
+    # ordering is a sort of every row behind a join).
+    ordering = ("-pk",)
 
 
 class OrderLineForm(forms.ModelForm):
@@ -334,20 +338,22 @@ class OrderForm(ShopCurrencyMixin, forms.ModelForm):
 
 
 @admin.register(Order)
-class OrderAdmin(ShopScopedAdmin):
+class OrderAdmin(CustomerSearchAdmin, ShopScopedAdmin):
     form = OrderForm
     inlines = (OrderLineInline, ReturnInline)
     list_display = (
         "number", "shop", "customer", "placed_at", "status", "paid_in_full", "goods_total",
         "returned_total",
     )
-    list_filter = ("shop", "status", "paid_in_full", "shipping_method")
+    list_filter = ("shop", "status", "paid_in_full", ShippingMethodFilter)
     list_select_related = ("shop", "customer")
-    search_fields = ("number", "customer__external_id", "customer__name")
+    search_fields = ("number", "customer__external_id", "customer__name")  # see below
+    search_exact = ("number",)
+    search_help_text = ORDER_SEARCH_HELP
     autocomplete_fields = ("customer",)
     readonly_fields = ("goods_total", "returned_total")
     date_hierarchy = "placed_at"
-    show_full_result_count = False
+    ordering = ("-placed_at", "-pk")
 
     def _create_formsets(self, request, obj, change):
         formsets, inline_instances = super()._create_formsets(request, obj, change)
@@ -366,7 +372,7 @@ class OrderAdmin(ShopScopedAdmin):
 
 
 @admin.register(IntakeEvent)
-class IntakeEventAdmin(ShopScopedAdmin):
+class IntakeEventAdmin(CustomerSearchAdmin, ShopScopedAdmin):
     """Order events and whether their effects (points, category, segments, messages) were
     applied. A failed one shows its error; "retry" queues it again once the cause (e.g. a
     broken message template) is fixed. Read-only otherwise."""
@@ -376,8 +382,10 @@ class IntakeEventAdmin(ShopScopedAdmin):
     list_filter = ("status", "kind", "shop")
     list_select_related = ("shop", "order", "customer")
     search_fields = ("order__number", "customer__external_id")
+    search_exact = ("order__number",)
+    search_help_text = ORDER_SEARCH_HELP
     date_hierarchy = "created_at"
-    show_full_result_count = False
+    ordering = ("-pk",)
     actions = ("retry_selected",)
     fields = ("shop", "order", "customer", "kind", "created_at", "status", "attempts",
               "processed_at", "error")

@@ -117,6 +117,13 @@ class Customer(models.Model):
             # Keyset batches of one shop's customers (recalculation, exports).
             models.Index(fields=["shop", "id"], include=["category_locked"],
                          name="customer_shop_keyset_idx"),
+            # The admin's search by external id in every shop (shops.admin_lists); name,
+            # email and phone have trigram indexes on PostgreSQL (migration 0009).
+            models.Index(fields=["external_id"], name="customer_external_id_idx"),
+            # The admin's date drill-down reads the first and last registration.
+            models.Index(fields=["registered_at"], name="customer_registered_idx"),
+            # Customers per category of a shop (statistics), from the index alone.
+            models.Index(fields=["shop", "category"], name="customer_shop_category_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -229,6 +236,8 @@ class Order(models.Model):
             # Rule windows filter by date first: an index that starts with the date.
             models.Index(fields=["placed_at", "shop"], name="order_placed_shop_idx"),
             models.Index(fields=["shop", "customer", "placed_at"], name="order_customer_idx"),
+            # The admin's search by order number in every shop (shops.admin_lists).
+            models.Index(fields=["number"], name="order_number_idx"),
         ]
 
     def __str__(self) -> str:

@@ -45,8 +45,8 @@ def make_rows(n):
     default = CategoryFactory(shop=shop, rank=1, is_default=True)
     silver = CategoryFactory(shop=shop, rank=2)
     add_rule(silver, {"kind": "window_spend", "days": 30, "amount": Decimal(1)})
-    for _ in range(n):
-        order(CustomerFactory(shop=shop), "10.00")
+    for i in range(n):
+        order(CustomerFactory(shop=shop), "10.00", shipping_method=("dpd", "inpost")[i % 2])
     services.categories_recalculate(shop=shop)  # writes category messages, too
     segments.segments_refresh(shop=shop)
     notification_rows(shop, silver, n)
@@ -68,9 +68,27 @@ def notification_rows(shop, category, n):
     MessageTemplate.objects.create(shop=shop, event="registered", channel="sms", body_en="Hi")
 
 
-def queries_for(client, name):
+#: Searches, filters and date drill-downs of the huge lists (changelist, query string).
+PATHS = [
+    ("shops_customer", "q=example"),
+    ("shops_customer", "q=C1 someone"),
+    ("shops_customer", "registered_at__year=2026"),
+    ("shops_order", "q=O1"),
+    ("shops_order", "q=example"),
+    ("shops_order", "shipping_method=dpd"),
+    ("shops_order", "placed_at__year=2026"),
+    ("shops_order", "placed_at__year=2026&placed_at__month=3"),
+    ("loyalty_pointsentry", "q=example"),
+    ("loyalty_pointsentry", "created_at__year=2026"),
+    ("loyalty_categorychange", "q=example"),
+    ("notifications_message", "q=example"),
+    ("shops_intakeevent", "q=O1"),
+]
+
+
+def queries_for(client, name, query=""):
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(reverse(f"admin:{name}_changelist"))
+        response = client.get(f"{reverse(f'admin:{name}_changelist')}?{query}")
     assert response.status_code == 200
     return len(ctx)
 
@@ -85,6 +103,10 @@ def _changelist_world():
         client = Client()  # as admin_client: a fresh client, force-logged in
         client.force_login(admin)
         few[name] = queries_for(client, name)
+    for name, query in PATHS:
+        client = Client()
+        client.force_login(admin)
+        few[(name, query)] = queries_for(client, name, query)
     large = make_rows(45)
     ShopFactory(code="elsewhere")
     return ChangelistWorld(few=few, small=small, large=large)
@@ -92,7 +114,7 @@ def _changelist_world():
 
 @dataclass
 class ChangelistWorld:
-    few: dict[str, int]  # a superuser's queries per changelist with only `small`'s rows
+    few: dict  # a superuser's queries per changelist (and path) with only `small`'s rows
     small: Shop  # 5 rows of each
     large: Shop  # 45 rows of each
 
@@ -105,6 +127,22 @@ class TestChangelistQueries:
         few = world.few[name]  # counted with 5 rows
         many = queries_for(admin_client, name)
         assert many == few
+
+    @pytest.mark.parametrize(("name", "query"), PATHS)
+    def test_search_filter_and_drill_down_queries_do_not_grow_with_rows(
+        self, admin_client, world, name, query
+    ):
+        assert queries_for(admin_client, name, query) == world.few[(name, query)]
+
+    @pytest.mark.parametrize(("name", "query"), PATHS)
+    def test_scoped_search_and_filter_queries_do_not_grow_with_rows(
+        self, client, world, name, query
+    ):
+        user = staff_of(world.small)
+        client.force_login(user)
+        few = queries_for(client, name, query)
+        ShopStaff.objects.create(user=user, shop=world.large)
+        assert queries_for(client, name, query) == few
 
     @pytest.mark.parametrize("name", CHANGELISTS)
     def test_scoped_changelist_queries_do_not_grow_with_rows(self, client, world, name):

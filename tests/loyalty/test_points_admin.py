@@ -238,4 +238,4 @@ class TestPointsChangelistQueries:
 def test_customer_list_shows_each_balance(admin_client, earner):
     response = admin_client.get(reverse("admin:shops_customer_changelist"))
     row = next(r for r in response.context["cl"].result_list if r.pk == earner.pk)
-    assert row.points_balance_value == 30
+    assert row.points_account.balance == 30

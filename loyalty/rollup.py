@@ -1,0 +1,321 @@
+"""The statistics rollup: keeps loyalty.models_statistics true, set-based.
+
+Per shop and local day (the shop's time zone): counted orders and their net value by the
+category the customer is in now (`DailyOrders`), and the moves and points written that day
+(`DailyActivity`). A shop's rollup holds its complete days up to `StatisticsRollup.through`;
+the statistics page reads those from the rollup and the days after from the source tables
+(one day, usually), so it is exact at any time and costs the same on any range.
+
+Who keeps it:
+- `statistics_rollup_nightly` (the nightly step): closes the days since the last run, and
+  rebuilds a shop that has none yet or whose time zone changed.
+- `rollup_apply_batch` (the intake drain, through loyalty.hooks): an order that starts or
+  stops counting or changes value re-counts its day, if that day is already rolled up.
+- `rollup_moves` (loyalty.events.on_categories_changed): a customer moved from one category
+  to another takes their rolled-up counted orders along (subtracted from one, added to the
+  other, as one upsert).
+Points and moves are always written "now", in a day after `through`, so only the nightly
+step rolls them up.
+- `rollup_rebuild` (the `statistics_rollup` command, for existing data): everything again.
+
+Every write takes a per-shop lock first (PostgreSQL advisory lock), so that two drains never
+rewrite one shop's rows at once. Each function is one statement per table per call (plus one
+per pair of categories for moves), whatever the number of orders.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, DecimalField, ExpressionWrapper, Q, Sum
+from django.db.models.functions import TruncDate
+
+from shops.counting import COUNTED_ORDER, ORDER_NET_VALUE
+from shops.events import FiguresChanged
+from shops.models import Order, Shop
+
+from .models import (
+    CategoryChange,
+    ChangeReason,
+    DailyActivity,
+    DailyOrders,
+    PointsEntry,
+    PointsKind,
+    StatisticsRollup,
+)
+
+AMOUNT = DecimalField(max_digits=18, decimal_places=2)
+NO_CATEGORY = 0
+#: The first key of the PostgreSQL advisory lock of a shop's rollup (the second: its id).
+LOCK_KEY = 72177
+#: Customers per query when moves carry their orders along.
+CHUNK = 5000
+
+Range = tuple[date | None, date]  # first day (None: from the beginning), last day, included
+
+
+# --- reading the state -----------------------------------------------------------------------
+
+
+def rolled_up_through(shop: Shop) -> date | None:
+    """The last day of `shop` in the rollup, or None (no rollup, or cut in another zone)."""
+    state = StatisticsRollup.objects.filter(shop=shop).values_list("through", "timezone").first()
+    if state is None or state[1] != shop.timezone:
+        return None
+    return state[0]
+
+
+def _since(shop: Shop, day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=shop.tz)
+
+
+def _until(shop: Shop, day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=shop.tz)
+
+
+def _ranges(days: Iterable[date]) -> list[Range]:
+    """Consecutive days as (first, last) ranges."""
+    ranges: list[list[date]] = []
+    for day in sorted(set(days)):
+        if ranges and ranges[-1][1] + timedelta(days=1) == day:
+            ranges[-1][1] = day
+        else:
+            ranges.append([day, day])
+    return [(first, last) for first, last in ranges]
+
+
+def _when(shop: Shop, field: str, ranges: list[Range]) -> Q:
+    q = Q()
+    for first, last in ranges:
+        part = Q(**{f"{field}__lt": _until(shop, last)})
+        if first is not None:
+            part &= Q(**{f"{field}__gte": _since(shop, first)})
+        q |= part
+    return q
+
+
+def _days(ranges: list[Range]) -> Q:
+    q = Q()
+    for first, last in ranges:
+        part = Q(day__lte=last)
+        if first is not None:
+            part &= Q(day__gte=first)
+        q |= part
+    return q
+
+
+def _lock(shop_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_KEY, shop_id])
+
+
+# --- the source queries (one aggregate each) -------------------------------------------------
+
+
+def daily_orders(shop: Shop, when: Q, *, customer_ids=None):
+    """(day, category id or None, counted orders, net value) of the shop's counted orders
+    matching `when` (a filter on placed_at), optionally of some customers only."""
+    net = ExpressionWrapper(ORDER_NET_VALUE, output_field=AMOUNT)
+    orders = Order.objects.filter(COUNTED_ORDER, when, shop=shop, customer__shop=shop)
+    if customer_ids is not None:
+        orders = orders.filter(customer_id__in=customer_ids)
+    return (
+        orders.annotate(day=TruncDate("placed_at", tzinfo=shop.tz))
+        .order_by().values("day", "customer__category_id")
+        .annotate(n=Count("pk"), total=Sum(net))
+        .values_list("day", "customer__category_id", "n", "total")
+    )
+
+
+def daily_moves(shop: Shop, when: Q):
+    """(day, up, down) of the moves (not placements, not locks) matching `when`."""
+    return (
+        CategoryChange.objects.filter(when, shop=shop)
+        .exclude(reason=ChangeReason.REGISTERED).exclude(direction=0)
+        .annotate(day=TruncDate("changed_at", tzinfo=shop.tz))
+        .order_by().values("day")
+        .annotate(up=Count("pk", filter=Q(direction__gt=0)),
+                  down=Count("pk", filter=Q(direction__lt=0)))
+        .values_list("day", "up", "down")
+    )
+
+
+def _points(*kinds: str) -> Sum:
+    return Sum("points", filter=Q(kind__in=kinds))
+
+
+def daily_points(shop: Shop, when: Q):
+    """(day, earned net of reversals, spent, expired, adjusted) as signed sums of the
+    ledger entries matching `when` (spent and expired are negative)."""
+    return (
+        PointsEntry.objects.filter(when, shop=shop)
+        .annotate(day=TruncDate("created_at", tzinfo=shop.tz))
+        .order_by().values("day")
+        .annotate(
+            earned=_points(PointsKind.EARNED, PointsKind.CORRECTED, PointsKind.REVERSED),
+            spent=_points(PointsKind.SPENT), expired=_points(PointsKind.EXPIRED),
+            adjusted=_points(PointsKind.ADJUSTED),
+        )
+        .values_list("day", "earned", "spent", "expired", "adjusted")
+    )
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _write_orders(shop: Shop, ranges: list[Range]) -> None:
+    DailyOrders.objects.filter(_days(ranges), shop=shop).delete()
+    DailyOrders.objects.bulk_create(
+        DailyOrders(shop=shop, day=day, category_id=category_id or NO_CATEGORY, orders=n,
+                    total=Decimal(total or 0))
+        for day, category_id, n, total in daily_orders(shop, _when(shop, "placed_at", ranges))
+    )
+
+
+def _write_activity(shop: Shop, ranges: list[Range]) -> None:
+    rows: dict[date, dict] = defaultdict(dict)
+    for day, up, down in daily_moves(shop, _when(shop, "changed_at", ranges)):
+        rows[day].update(moves_up=up, moves_down=down)
+    for day, earned, spent, expired, adjusted in daily_points(
+        shop, _when(shop, "created_at", ranges)
+    ):
+        rows[day].update(earned=earned or 0, spent=spent or 0, expired=expired or 0,
+                         adjusted=adjusted or 0)
+    DailyActivity.objects.filter(_days(ranges), shop=shop).delete()
+    DailyActivity.objects.bulk_create(
+        DailyActivity(shop=shop, day=day, **figures) for day, figures in rows.items()
+    )
+
+
+@transaction.atomic
+def rollup_refresh(shop_id: int, days: Iterable[date], *, orders_only: bool = False) -> None:
+    """Count these days of the shop again from the source tables (both tables, or only the
+    orders when nothing else can have changed)."""
+    ranges = _ranges(days)
+    if not ranges:
+        return
+    _lock(shop_id)
+    shop = Shop.objects.get(pk=shop_id)
+    _write_orders(shop, ranges)
+    if not orders_only:
+        _write_activity(shop, ranges)
+
+
+@transaction.atomic
+def rollup_rebuild(shop: Shop, *, through: date | None = None) -> date:
+    """The shop's whole rollup again, every day up to `through` (yesterday, by default)."""
+    through = through or shop.today() - timedelta(days=1)
+    _lock(shop.pk)
+    DailyOrders.objects.filter(shop=shop).delete()
+    DailyActivity.objects.filter(shop=shop).delete()
+    _write_orders(shop, [(None, through)])
+    _write_activity(shop, [(None, through)])
+    StatisticsRollup.objects.update_or_create(
+        shop=shop, defaults={"through": through, "timezone": shop.timezone}
+    )
+    return through
+
+
+@transaction.atomic
+def rollup_close_days(shop: Shop) -> date:
+    """Roll up the days since the shop's last run, up to yesterday (the nightly step's work
+    for one shop); a shop without a usable rollup is rebuilt."""
+    yesterday = shop.today() - timedelta(days=1)
+    _lock(shop.pk)
+    through = rolled_up_through(shop)
+    if through is None:
+        return rollup_rebuild(shop, through=yesterday)
+    if through < yesterday:
+        ranges = [(through + timedelta(days=1), yesterday)]
+        _write_orders(shop, ranges)
+        _write_activity(shop, ranges)
+        StatisticsRollup.objects.filter(shop=shop).update(through=yesterday)
+    return max(through, yesterday)
+
+
+def statistics_rollup_nightly() -> dict:
+    """The nightly step: every shop's rollup up to its yesterday. Returns {shop code: last
+    day rolled up}."""
+    return {shop.code: rollup_close_days(shop).isoformat() for shop in Shop.objects.all()}
+
+
+# --- keeping it true as facts change ---------------------------------------------------------
+
+
+def rollup_apply_batch(batch: list[FiguresChanged]) -> None:
+    """A drain batch (after loyalty's own effects): the rolled-up days of its orders again.
+
+    One query for the days of the batch's orders, then one refresh per shop."""
+    order_ids = {e.order_id for e in batch if e.order_id is not None}
+    if not order_ids:
+        return
+    shops = Shop.objects.in_bulk({e.shop_id for e in batch})
+    for shop_id, shop in shops.items():
+        through = rolled_up_through(shop)
+        if through is None:
+            continue
+        days = set(
+            Order.objects.filter(pk__in=order_ids, shop_id=shop_id)
+            .annotate(day=TruncDate("placed_at", tzinfo=shop.tz))
+            .values_list("day", flat=True).distinct()
+        )
+        days = {day for day in days if day <= through}
+        if days:
+            rollup_refresh(shop_id, days, orders_only=True)
+
+
+_UPSERT = """
+INSERT INTO {table} (shop_id, day, category_id, orders, total) VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (shop_id, day, category_id) DO UPDATE
+   SET orders = {table}.orders + excluded.orders, total = {table}.total + excluded.total
+"""
+
+
+@transaction.atomic
+def rollup_moves(shop_id: int, change_ids: Iterable[int]) -> None:
+    """Customers moved (these CategoryChange rows): their rolled-up counted orders leave the
+    category they were in before the first change and join the one after the last."""
+    change_ids = list(change_ids)
+    if not change_ids:
+        return
+    shop = Shop.objects.get(pk=shop_id)
+    _lock(shop_id)
+    through = rolled_up_through(shop)
+    if through is None:
+        return
+    first_from: dict[int, int | None] = {}
+    last_to: dict[int, int | None] = {}
+    for customer_id, from_id, to_id in (
+        CategoryChange.objects.filter(pk__in=change_ids, shop_id=shop_id)
+        .order_by("pk").values_list("customer_id", "from_category_id", "to_category_id")
+    ):
+        first_from.setdefault(customer_id, from_id)
+        last_to[customer_id] = to_id
+    pairs: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for customer_id, from_id in first_from.items():
+        to_id = last_to[customer_id]
+        if from_id != to_id:
+            pairs[(from_id or NO_CATEGORY, to_id or NO_CATEGORY)].append(customer_id)
+    delta: dict[tuple[date, int], list] = defaultdict(lambda: [0, Decimal(0)])
+    when = _when(shop, "placed_at", [(None, through)])
+    for (from_id, to_id), customer_ids in pairs.items():
+        for start in range(0, len(customer_ids), CHUNK):
+            chunk = customer_ids[start:start + CHUNK]
+            for day, _category, n, total in daily_orders(shop, when, customer_ids=chunk):
+                total = Decimal(total or 0)
+                delta[(day, from_id)][0] -= n
+                delta[(day, from_id)][1] -= total
+                delta[(day, to_id)][0] += n
+                delta[(day, to_id)][1] += total
+    rows = [
+        (shop_id, day, category_id, n, total)
+        for (day, category_id), (n, total) in sorted(delta.items()) if n or total
+    ]
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(_UPSERT.format(table=DailyOrders._meta.db_table), rows)
