@@ -18,6 +18,7 @@ the order's transaction, under the order's row lock taken here:
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -451,10 +452,15 @@ def points_adjust(
 # --- expiry ------------------------------------------------------------------------------------
 
 
-def points_expire(*, shop: Shop, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
+def points_expire(
+    *, shop: Shop, now: datetime | None = None, batch_size: int = BATCH_SIZE,
+    customer_ids: Iterable[int] | None = None,
+) -> int:
     """Expire the points older than the shop's policy allows (first in, first out), in
     keyset batches of accounts, each batch atomic: lock the batch's accounts, one grouped
-    query over their entries, one INSERT, one UPDATE. Returns the points expired."""
+    query over their entries, one INSERT, one UPDATE. Returns the points expired.
+    `customer_ids` limits it to these customers' accounts (an incremental night's
+    candidates, loyalty.incremental.expiry_candidates)."""
     months = (
         PointsPolicy.objects.filter(shop=shop).values_list("expiry_months", flat=True).first()
     )
@@ -463,16 +469,26 @@ def points_expire(*, shop: Shop, now: datetime | None = None, batch_size: int = 
     now = now or timezone.now()
     cutoff = programs.months_before(now, months)
     expired, after = 0, 0
+    only = None if customer_ids is None else sorted(set(customer_ids))
     while True:
         with transaction.atomic():
+            chosen = PointsAccount.objects.filter(shop=shop, balance__gt=0, customer_id__gt=after)
+            if only is not None:  # the next slice of the ids, so each query stays bounded
+                start = bisect.bisect_right(only, after)
+                piece = only[start:start + batch_size]
+                if not piece:
+                    return expired
+                chosen = chosen.filter(customer_id__in=piece)
             accounts = dict(
-                PointsAccount.objects.select_for_update()
-                .filter(shop=shop, balance__gt=0, customer_id__gt=after)
+                chosen.select_for_update()
                 .order_by("customer_id").values_list("customer_id", "balance")[:batch_size]
             )
-            if not accounts:
+            if only is not None:
+                after = piece[-1]
+            elif not accounts:
                 return expired
-            after = max(accounts)
+            else:
+                after = max(accounts)
             figures = (
                 PointsEntry.objects.filter(customer_id__in=list(accounts))
                 .values("customer_id")

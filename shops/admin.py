@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -206,6 +207,11 @@ class CustomerAdmin(ShopScopedAdmin):
     readonly_fields = ("category", "category_locked")
     show_full_result_count = False
     date_hierarchy = "registered_at"
+
+    def save_model(self, request, obj, form, change):
+        if change and services.RULE_FIELDS.intersection(form.changed_data):
+            obj.orders_changed_at = timezone.now()  # see services.RULE_FIELDS
+        super().save_model(request, obj, form, change)
 
 
 class OrderLineForm(forms.ModelForm):
