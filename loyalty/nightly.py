@@ -194,6 +194,7 @@ def night_prepare(
     as_of = as_of or shop.today()
     now = now or _moment(shop, as_of)
     state, _created = NightlyState.objects.get_or_create(shop=shop)
+    segments.segments_ensure_built_in(shop=shop)  # before the digest: they belong to it
     digest = config_digest(shop)
     reason = ""
     if full:
