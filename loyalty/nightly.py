@@ -46,6 +46,8 @@ CHUNK = 5000
 #: A step whose candidates exceed this share of the shop's customers runs in full: one
 #: pass over everything is then cheaper than many lookups by id.
 FULL_SHARE = 0.3
+#: ...in a shop of at least this many customers (below, lookups by id are cheap anyway).
+FULL_SHARE_FROM = 10_000
 
 
 # --- the step registry ----------------------------------------------------------------------
@@ -341,7 +343,9 @@ def _chunks(ids: set[int]):
 
 
 def _too_many(night: Night, ids: set[int]) -> bool:
-    return len(ids) > FULL_SHARE * max(Customer.objects.filter(shop=night.shop).count(), 1)
+    if len(ids) <= FULL_SHARE * FULL_SHARE_FROM:
+        return False
+    return len(ids) > FULL_SHARE * Customer.objects.filter(shop=night.shop).count()
 
 
 def expiry_step(night: Night) -> dict:
