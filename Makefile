@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
 
 .PHONY: run test install messages lint bench-recalc bench-pricing bench-segments bench-statistics \
-	bench-notify bench-api
+	bench-notify bench-api bench-nightly
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,3 +61,8 @@ bench-notify: install
 # Storefront API over real HTTP (gunicorn): orders/s and quote p50/p99 (PostgreSQL).
 bench-api: install
 	$(PY) bench/bench_api.py
+
+# First (full) and second (incremental) night, and a full night on 1 and 2 workers (PostgreSQL).
+bench-nightly: install
+	$(PY) bench/bench_nightly.py --workers 1,2
+

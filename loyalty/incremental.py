@@ -17,7 +17,8 @@ last pass read its marks, by time (`since`: the last pass's start minus
 `FRESHNESS_MARGIN`). Changes of the day are found from the edges of the rules' windows:
 an order leaves an N-day window when as_of moves past its placed date + N, a customer
 crosses a days-since-last-order threshold N when their last order's date + N falls between
-the two days; each edge is widened by one day on both sides.
+the two days. The edges are the exact bounds loyalty.figures measures with (a window
+starts at local midnight of as_of - N; the property tests hold them to it).
 
 Rule, category, segment, policy or time-zone edits are not candidates: they make the whole
 shop's next night a full pass (loyalty.nightly).
@@ -93,16 +94,17 @@ class Window:
     now: datetime | None = None
 
     def day_range(self, days: int, *, extra: int = 0) -> tuple[datetime, datetime]:
-        """[start, end) of the instants whose local date + `days` lies in (last_as_of,
-        as_of], widened by one day on each side."""
-        start = self.last_as_of - timedelta(days=days + 1 - extra)
-        end = self.as_of - timedelta(days=days - 1 - extra)
+        """[start, end) of the instants an N-day window starting at local midnight of
+        (as_of - N + extra) loses between last_as_of and as_of: exactly the bounds
+        loyalty.figures uses (window_start), one day per night."""
+        start = self.last_as_of - timedelta(days=days - extra)
+        end = self.as_of - timedelta(days=days - extra)
         return local_midnight(self.shop, start), local_midnight(self.shop, end)
 
     def new_days(self) -> tuple[datetime, datetime]:
         """[start, end) of the days that enter the end of every window (after last_as_of
-        up to as_of), widened by one day."""
-        return (local_midnight(self.shop, self.last_as_of),
+        up to as_of)."""
+        return (local_midnight(self.shop, self.last_as_of + timedelta(days=1)),
                 local_midnight(self.shop, self.as_of + timedelta(days=1)))
 
 

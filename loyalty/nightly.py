@@ -41,8 +41,11 @@ from . import incremental, points, segments, selectors, services
 from .figures import local_midnight
 from .models import CategoryChange, NightlyState, PointsEntry, PointsPolicy, Segment
 
-#: Customers per recalculation of candidates (one figures query, one write each).
-CHUNK = 5000
+#: Customers per recalculation of candidates (one figures query, one write each). A
+#: figures query over all history reads the shop's orders whatever the chunk's size, so
+#: chunks are large where the database takes large parameter lists.
+CHUNK = {"postgresql": 30_000}
+CHUNK_DEFAULT = 5000
 #: A step whose candidates exceed this share of the shop's customers runs in full: one
 #: pass over everything is then cheaper than many lookups by id.
 FULL_SHARE = 0.3
@@ -338,8 +341,9 @@ def night_resume(*, shop: Shop) -> dict:
 
 def _chunks(ids: set[int]):
     ordered = sorted(ids)
-    for i in range(0, len(ordered), CHUNK):
-        yield ordered[i:i + CHUNK]
+    size = CHUNK.get(connection.vendor, CHUNK_DEFAULT)
+    for i in range(0, len(ordered), size):
+        yield ordered[i:i + size]
 
 
 def _too_many(night: Night, ids: set[int]) -> bool:
