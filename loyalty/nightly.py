@@ -276,8 +276,14 @@ def night_run(
 
 
 def key_ranges(shop: Shop, size: int) -> list[tuple[int, int]]:
-    """(lo, hi] ranges of the shop's customer ids, about `size` customers each: one query
-    (every size-th id by a window function)."""
+    """(lo, hi] ranges of the shop's customer ids, as many as `size` customers per range
+    needs and of equal length: one count and one query (every n-th id by a window
+    function)."""
+    total = Customer.objects.filter(shop=shop).count()
+    if total == 0:
+        return []
+    parts = -(-total // size)
+    size = -(-total // parts)
     table = Customer._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
