@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
 
 .PHONY: run test install messages lint bench-recalc bench-pricing bench-segments bench-statistics \
-	bench-notify bench-api bench-import bench-admin
+	bench-notify bench-api bench-import bench-admin bench-nightly
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -72,3 +72,8 @@ bench-notify: install
 BROKER ?= redis://127.0.0.1:6379/4
 bench-api: install
 	$(PY) bench/bench_api.py --broker $(BROKER)
+
+# First (full) and second (incremental) night, and a full night on 1 and 2 workers (PostgreSQL).
+bench-nightly: install
+	$(PY) bench/bench_nightly.py --workers 1,2
+

@@ -26,6 +26,7 @@ from shops.models import ClientType, Customer, Order, Shop
 from shops.scoping import ReadOnlyScopedAdmin, ShopScoped, ShopScopedAdmin, ShopScopedInline
 
 from . import admin_keeping, admin_points, explain_text, selectors, services, tasks
+from .admin_nightly import MarksFullPass
 from .models import Category, CategoryChange, Condition, RecalculationRun, Rule, SegmentMember
 from .validation import condition_errors, reevaluation_dates, reevaluation_text, until_error
 
@@ -139,7 +140,7 @@ def _conditions_text(conditions) -> str:
 
 
 @admin.register(Category)
-class CategoryAdmin(PreviewMixin, ShopScoped, TabbedTranslationAdmin):
+class CategoryAdmin(MarksFullPass, PreviewMixin, ShopScoped, TabbedTranslationAdmin):
     form = CategoryForm
     inlines = (RuleInline,)
     list_display = (
@@ -207,7 +208,7 @@ class RuleForm(forms.ModelForm):
 
 
 @admin.register(Rule)
-class RuleAdmin(PreviewMixin, ShopScopedAdmin):
+class RuleAdmin(MarksFullPass, PreviewMixin, ShopScopedAdmin):
     shop_path = "category__shop"
     form = RuleForm
     inlines = (ConditionInline,)

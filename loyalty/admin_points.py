@@ -23,6 +23,7 @@ from shops.models import Customer
 from shops.scoping import ReadOnlyScopedAdmin, ShopScopedAdmin, ShopScopedInline
 
 from . import points, programs
+from .admin_nightly import MarksFullPass
 from .models import (
     BonusProgram,
     BonusTier,
@@ -153,7 +154,7 @@ class PointsPolicyForm(forms.ModelForm):
 
 
 @admin.register(PointsPolicy)
-class PointsPolicyAdmin(ShopScopedAdmin):
+class PointsPolicyAdmin(MarksFullPass, ShopScopedAdmin):
     form = PointsPolicyForm
     list_display = ("shop", "point_value", "expiry_months")
     list_select_related = ("shop",)

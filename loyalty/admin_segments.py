@@ -16,6 +16,7 @@ from shops.scoping import ReadOnlyScopedAdmin, ShopScoped, ShopScopedAdmin, Shop
 
 from . import tasks
 from .admin import ConditionInline, _conditions_text
+from .admin_nightly import MarksFullPass
 from .models import Segment, SegmentMember, SegmentRule
 
 #: Members shown on a segment's page; the full list is the member list, filtered.
@@ -60,7 +61,7 @@ def members_url(segment: Segment) -> str:
 
 
 @admin.register(Segment)
-class SegmentAdmin(ShopScoped, TabbedTranslationAdmin):
+class SegmentAdmin(MarksFullPass, ShopScoped, TabbedTranslationAdmin):
     shop_path = "shop"
     inlines = (SegmentRuleInline,)
     list_display = ("display_name", "shop", "built_in", "members_link", "computed_at")
@@ -135,7 +136,7 @@ class SegmentRuleForm(forms.ModelForm):
 
 
 @admin.register(SegmentRule)
-class SegmentRuleAdmin(ShopScopedAdmin):
+class SegmentRuleAdmin(MarksFullPass, ShopScopedAdmin):
     form = SegmentRuleForm
     shop_path = "segment__shop"
     inlines = (ConditionInline,)

@@ -121,24 +121,31 @@ def _with_figures(customers, shop: Shop, needs: Needs, as_of: date):
     return customers.annotate(**{f"f_{name}": agg for name, agg in aggs.items()})
 
 
-def next_batch(shop: Shop, after_id: int, size: int) -> tuple[int, int, int] | None:
-    """The next keyset batch after `after_id`: (last id, customers, locked), or None."""
+def next_batch(
+    shop: Shop, after_id: int, size: int, upto: int | None = None
+) -> tuple[int, int, int] | None:
+    """The next keyset batch after `after_id` (ids up to `upto`, if given): (last id,
+    customers, locked), or None."""
     table = Customer._meta.db_table
+    bound, params = ("", []) if upto is None else (" AND id <= %s", [upto])
     with connection.cursor() as cursor:
         # The table name is our model's; every value is a parameter.
         cursor.execute(
             f"SELECT MAX(id), COUNT(*), COALESCE(SUM(CASE WHEN category_locked THEN 1 ELSE 0"  # noqa: S608
             f" END), 0) FROM (SELECT id, category_locked FROM {table}"
-            f" WHERE shop_id = %s AND id > %s ORDER BY id LIMIT %s) batch",
-            [shop.pk, after_id, size],
+            f" WHERE shop_id = %s AND id > %s{bound} ORDER BY id LIMIT %s) batch",
+            [shop.pk, after_id, *params, size],
         )
         last, count, locked = cursor.fetchone()
     return None if last is None else (last, count, locked)
 
 
-def _order_figures(shop: Shop, needs: Needs, as_of: date):
-    """The shop's counted orders grouped by customer, with the figures as columns."""
+def _order_figures(shop: Shop, needs: Needs, as_of: date, id_range=None):
+    """The shop's counted orders grouped by customer, with the figures as columns (of the
+    customers with ids in (lo, hi] when `id_range` is given)."""
     orders = Order.objects.filter(COUNTED_ORDER, shop=shop, placed_at__lt=_end(shop, as_of))
+    if id_range is not None:
+        orders = orders.filter(customer_id__gt=id_range[0], customer_id__lte=id_range[1])
     if (earliest := _earliest(shop, needs, as_of)) is not None:
         orders = orders.filter(placed_at__gte=earliest)
     aggs = _aggregates(shop, needs, as_of)
@@ -154,8 +161,9 @@ class Snapshot:
     ladder compiled to SQL over it. Without a ladder that compiles (or with none given)
     no table is made and `changing` answers None: every customer must be examined."""
 
-    def __init__(self, shop: Shop, needs: Needs, as_of: date, ladder: Ladder | None):
-        self.shop, self.as_of = shop, as_of
+    def __init__(self, shop: Shop, needs: Needs, as_of: date, ladder: Ladder | None,
+                 id_range: tuple[int, int] | None = None):
+        self.shop, self.as_of, self.id_range = shop, as_of, id_range
         self.table = f"loyalty_figures_{shop.pk}"
         self.has_orders = needs.orders_at_all
         self._needs = needs
@@ -170,8 +178,8 @@ class Snapshot:
         # timestamp (taken inside its transaction): a margin covers such transactions.
         self.fresh_since = timezone.now() - FRESHNESS_MARGIN
         if self.has_orders:
-            sql, params = _order_figures(self.shop, self._needs, self.as_of).query \
-                .sql_with_params()
+            sql, params = _order_figures(self.shop, self._needs, self.as_of, self.id_range) \
+                .query.sql_with_params()
         else:  # no figure from orders: an empty table keeps the join valid
             sql, params = "SELECT 0 AS customer_id WHERE 1 = 0", ()
         temp_tables.create(temp_tables.TempTable(self.table, sql, params, unique=True))

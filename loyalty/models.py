@@ -465,6 +465,48 @@ class SegmentRule(Rule):
         verbose_name_plural = _("segment rules")
 
 
+class NightlyState(models.Model):
+    """Where a shop's nightly pass stands: what the last pass covered (so the next one
+    re-examines only what can have changed since, see loyalty.incremental) and whether the
+    next one must be a full pass. Written only by loyalty.nightly; the mark is set by
+    `loyalty.nightly.full_pass_needed` (rule, category, segment and policy edits)."""
+
+    shop = models.OneToOneField(
+        "shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE,
+        related_name="nightly_state",
+    )
+    full_needed = models.BooleanField(_("full pass needed"), default=True)
+    full_reason = models.CharField(_("why a full pass"), max_length=200, blank=True)
+    #: When the mark was last set (a mark set while a night runs survives its end).
+    marked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: The last finished pass: its day, when it started (changes since then are candidates),
+    #: the moment its points expiry used, and the highest ids it had seen.
+    last_as_of = models.DateField(_("last night's day"), null=True, blank=True)
+    last_started_at = models.DateTimeField(_("last night started"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("last night finished"), null=True, blank=True)
+    last_now = models.DateTimeField(null=True, blank=True, editable=False)
+    last_entry_id = models.BigIntegerField(default=0, editable=False)
+    last_customer_id = models.BigIntegerField(default=0, editable=False)
+    last_change_id = models.BigIntegerField(default=0, editable=False)
+    last_event_id = models.BigIntegerField(default=0, editable=False)
+    #: A digest of what the pass's results depend on besides the facts (rules, categories,
+    #: segments, points policy, time zone): a difference forces a full pass.
+    config_digest = models.CharField(max_length=64, blank=True, editable=False)
+    #: The last pass's JSON summary (steps, wall times, row counts).
+    last_summary = models.JSONField(_("last night's summary"), default=dict, blank=True)
+    #: Key-range tasks of a full pass spread over workers still to finish (loyalty.tasks).
+    pending_ranges = models.IntegerField(default=0, editable=False)
+    #: The night under way when it is spread over workers (loyalty.nightly.Night.as_json).
+    running = models.JSONField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("nightly state")
+        verbose_name_plural = _("nightly states")
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}: {self.last_as_of}"
+
+
 # Bonus points and programs live in their own module (see its docstring).
 from .models_points import (  # noqa: E402, F401
     BonusProgram,

@@ -101,8 +101,8 @@ def customer_lifecycle_text(customer: Customer, as_of: date | None = None) -> st
 
 # The admin's home page: per shop, in a fixed number of set-based queries.
 
-#: The django-celery-beat entry seeded by migration 0003 (its name is the key).
-NIGHTLY_TASK_NAME = "Nightly category recalculation (all shops)"
+#: The django-celery-beat entry of the nightly pass (migration 0015; its name is the key).
+NIGHTLY_TASK_NAME = "Nightly pass (all shops)"
 
 
 def categories_with_counts(shop_ids) -> dict[int, list[dict]]:

@@ -200,8 +200,13 @@ def categories_recalculate(
     run_id: int | None = None,
     prefilter: bool = True,
     announce: bool = True,
+    id_range: tuple[int, int] | None = None,
 ) -> Summary:
     """Recalculate every customer of a shop, in keyset batches, each batch atomic.
+
+    With `id_range` (lo, hi] only the customers with ids in it: one key range of a full
+    night spread over workers (loyalty.tasks). Such a run claims no RecalculationRun (the
+    ranges of one shop run side by side); its writes stay conditional on the category read.
 
     The shop's figures are aggregated once into a snapshot table; per batch the database
     returns the customers whose category the rules would change, with their figures (all
@@ -217,29 +222,29 @@ def categories_recalculate(
     as_of = as_of or shop.today()
     ladder = ladder or selectors.ladder(shop)
     needs = needs_of(ladder.categories)
-    run = None if dry_run else runs.claim(
+    run = None if dry_run or id_range is not None else runs.claim(
         shop=shop, as_of=as_of, triggered_by=triggered_by, run_id=run_id
     )
     try:
         return _recalculate(shop, run, as_of=as_of, dry_run=dry_run, ladder=ladder,
                             needs=needs, batch_size=batch_size, sample_size=sample_size,
-                            prefilter=prefilter, announce=announce)
+                            prefilter=prefilter, announce=announce, id_range=id_range)
     finally:
         if run is not None:
             runs.unlock(shop)
 
 
 def _recalculate(shop, run, *, as_of, dry_run, ladder, needs, batch_size, sample_size,
-                 prefilter, announce) -> Summary:
+                 prefilter, announce, id_range=None) -> Summary:
     summary = Summary()
-    after = 0
+    after, upto = (0, None) if id_range is None else id_range
     try:
         with figures_db.Snapshot(
-            shop, needs, as_of, ladder if prefilter else None
+            shop, needs, as_of, ladder if prefilter else None, id_range=id_range
         ) as snapshot:
             if run is not None:
                 runs.heartbeat(run)  # the snapshot may take a while on a large shop
-            while (batch := figures_db.next_batch(shop, after, batch_size)) is not None:
+            while (batch := figures_db.next_batch(shop, after, batch_size, upto)) is not None:
                 last, examined, locked = batch
                 with transaction.atomic():
                     changing = snapshot.changing(after, last)

@@ -8,6 +8,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from loyalty import events as loyalty_events
+        from loyalty import nightly
         from loyalty import statistics
         from shops import events as shops_events
 
@@ -17,3 +18,4 @@ class NotificationsConfig(AppConfig):
         shops_events.on_figures_changed(hooks.figures_changed)
         statistics.add_section(selectors.notifications_sent)
         shops_events.on_intake(hooks.intake_batch)
+        nightly.register_step("notices", hooks.nightly_notices, order=35)

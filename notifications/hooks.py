@@ -28,3 +28,11 @@ def intake_batch(batch: list[FiguresChanged]) -> None:
                 if e.what == "counted" and e.order_id is not None}
     if at_event:
         services.messages_for_orders(order_ids=set(at_event), categories_at_event=at_event)
+
+
+def nightly_notices(night) -> dict:
+    """loyalty.nightly step, after the categories and segments: the "category at risk" and
+    "close to the next category" notices of the night's date (notifications.notices)."""
+    from .notices import notices_send
+
+    return notices_send(shop=night.shop, as_of=night.as_of)

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -210,6 +211,11 @@ class CustomerAdmin(CustomerSearchAdmin, ShopScopedAdmin):
     # The newest first, from the primary key's index (the model's shop/external id
     # ordering is a sort of every row behind a join).
     ordering = ("-pk",)
+
+    def save_model(self, request, obj, form, change):
+        if change and services.RULE_FIELDS.intersection(form.changed_data):
+            obj.orders_changed_at = timezone.now()  # see services.RULE_FIELDS
+        super().save_model(request, obj, form, change)
 
 
 class OrderLineForm(forms.ModelForm):

@@ -103,8 +103,9 @@ class Customer(models.Model):
         help_text=_("Locked customers keep their category until staff move them by hand."),
     )
     # When an order of this customer last started or stopped counting, or a counted
-    # order's value changed (set by shops.services). Lets a long recalculation know whose
-    # figures moved after it took its snapshot.
+    # order's value changed, or a field rules read changed (set by shops.services). Lets a
+    # long recalculation know whose figures moved after it took its snapshot, and an
+    # incremental night whom to look at again.
     orders_changed_at = models.DateTimeField(
         _("orders last changed"), null=True, blank=True, editable=False
     )

@@ -45,6 +45,11 @@ def _report(order: Order, *, was_counted: bool, old_value: Decimal | None) -> No
         intake.record(order, what)
 
 
+#: A customer's own fields that loyalty rules read: a change stamps `orders_changed_at`, so
+#: that an incremental night (loyalty.incremental) re-examines the customer.
+RULE_FIELDS = frozenset({"client_type", "is_active", "city"})
+
+
 @transaction.atomic
 def customer_upsert(*, shop: Shop, external_id: str, **fields) -> tuple[Customer, bool]:
     """Create or update a customer by external id. Returns (customer, created)."""
@@ -56,6 +61,9 @@ def customer_upsert(*, shop: Shop, external_id: str, **fields) -> tuple[Customer
         for key in changed:
             setattr(customer, key, fields[key])
         if changed:
+            if RULE_FIELDS.intersection(changed):  # loyalty must look at them again
+                customer.orders_changed_at = timezone.now()
+                changed.append("orders_changed_at")
             customer.full_clean()
             customer.save(update_fields=changed)
     else:

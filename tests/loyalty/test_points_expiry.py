@@ -88,7 +88,9 @@ def test_the_nightly_task_expires_every_shop_with_a_policy():
     placed = order(customer, "500.00")
     backdate(PointsEntry.objects.filter(order=placed).values_list("pk", flat=True), 62)
 
-    periodic = PeriodicTask.objects.get(task="loyalty.tasks.expire_points_all_shops")
-    assert (periodic.crontab.hour, periodic.crontab.minute) == ("2", "30")
-    assert tasks.expire_points_all_shops() == [shop.pk]  # eager without a broker
+    # The night's first step (loyalty.nightly), before the categories and segments.
+    periodic = PeriodicTask.objects.get(task="loyalty.tasks.nightly_all_shops")
+    assert (periodic.crontab.hour, periodic.crontab.minute) == ("3", "0")
+    assert not PeriodicTask.objects.filter(task="loyalty.tasks.expire_points_all_shops").exists()
+    assert tasks.nightly_all_shops() == [shop.pk]  # eager without a broker
     assert points.balance(customer.pk) == 0

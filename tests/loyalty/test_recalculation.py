@@ -233,9 +233,11 @@ def test_concurrent_runs_write_each_move_once(on_postgres):
 
 
 def test_nightly_recalculation_is_scheduled_after_migrate():
-    task = PeriodicTask.objects.get(task="loyalty.tasks.recalculate_all_shops")
+    # One nightly entry runs expiry, categories and segments (loyalty.nightly).
+    task = PeriodicTask.objects.get(task="loyalty.tasks.nightly_all_shops")
     assert task.enabled
     assert (task.crontab.minute, task.crontab.hour) == ("0", "3")
+    assert not PeriodicTask.objects.filter(task="loyalty.tasks.recalculate_all_shops").exists()
 
 
 def test_an_order_change_after_the_snapshot_is_decided_on_fresh_figures(shop, ladder,

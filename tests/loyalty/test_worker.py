@@ -57,7 +57,7 @@ def test_scheduled_recalculation_runs_on_a_real_worker(redis_worker):
     add_rule(silver, {"kind": "window_spend", "days": 30, "amount": Decimal(100)})
     order(customer, "150.00", days_ago=1)  # its own recalculation also goes to the worker
 
-    periodic = PeriodicTask.objects.get(task="loyalty.tasks.recalculate_all_shops")
+    periodic = PeriodicTask.objects.get(task="loyalty.tasks.nightly_all_shops")
     redis_worker.send_task(periodic.task)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

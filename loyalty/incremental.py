@@ -1,0 +1,235 @@
+"""Which customers an incremental night must re-examine: the *candidate sources*.
+
+A customer's category and segments are a function of their figures (loyalty.figures), their
+own fields (client type, active, city), their current category and lock, the rules, and the
+day (`as_of`). A night that starts from the state the last pass left (per shop, in
+`NightlyState`) therefore only needs the customers for whom one of these inputs can have
+changed since that pass. Each source below is one set-based query that answers "these
+customers, maybe" for one kind of change; the union is the candidate set. A source may
+return too many customers (they cost time, never a wrong result); one that misses a
+customer would leave them where a full pass would move them, so the property tests
+(tests/loyalty/test_nightly_property.py) compare incremental and full nights on random
+histories.
+
+Changes since the last pass are found by high-water marks (ids seen by the last pass,
+exact whatever the clocks say) and, for rows written by transactions still open when the
+last pass read its marks, by time (`since`: the last pass's start minus
+`FRESHNESS_MARGIN`). Changes of the day are found from the edges of the rules' windows:
+an order leaves an N-day window when as_of moves past its placed date + N, a customer
+crosses a days-since-last-order threshold N when their last order's date + N falls between
+the two days. The edges are the exact bounds loyalty.figures measures with (a window
+starts at local midnight of as_of - N; the property tests hold them to it).
+
+Rule, category, segment, policy or time-zone edits are not candidates: they make the whole
+shop's next night a full pass (loyalty.nightly).
+
+Another app (or feature) that adds something time-driven registers a source with
+`register_source(name, source)`: `source(window)` returns an iterable or a queryset of
+customer ids (a `values_list(..., flat=True)`), evaluated once per night.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Q
+
+from shops.counting import COUNTED_ORDER
+from shops.models import Customer, IntakeEvent, Order, Shop
+
+from . import conditions as c
+from .figures import local_midnight
+from .models import CategoryChange, PointsEntry
+
+#: How long a transaction that writes facts may stay open: rows it wrote may carry ids
+#: below the last pass's marks and times before its start.
+FRESHNESS_MARGIN = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Edges:
+    """The day-relative lengths the rules use."""
+
+    #: Window lengths over orders (spend, orders, largest order in N days).
+    order_windows: frozenset[int] = frozenset()
+    #: Days-since-last-order thresholds.
+    days_since: frozenset[int] = frozenset()
+    #: Window lengths over points earned.
+    points_windows: frozenset[int] = frozenset()
+
+
+def edges_of(holders) -> Edges:
+    """`holders`: categories or segments (anything with `.rules` of condition specs)."""
+    orders, since, pts = set(), set(), set()
+    for holder in holders:
+        for rule in holder.rules:
+            for cond in rule.conditions:
+                if cond.kind in (c.WINDOW_SPEND, c.WINDOW_ORDERS, c.LARGEST_ORDER) and cond.days:
+                    orders.add(cond.days)
+                elif cond.kind == c.DAYS_SINCE_LAST_ORDER:
+                    since.add(cond.count or 0)
+                elif cond.kind == c.POINTS_EARNED and cond.days:
+                    pts.add(cond.days)
+    return Edges(frozenset(orders), frozenset(since), frozenset(pts))
+
+
+@dataclass(frozen=True)
+class Window:
+    """What lies between the last pass and this night, for one shop."""
+
+    shop: Shop
+    last_as_of: date
+    as_of: date
+    #: The last pass's start minus FRESHNESS_MARGIN.
+    since: datetime
+    last_entry_id: int
+    last_customer_id: int
+    last_change_id: int
+    last_event_id: int
+    edges: Edges = field(default_factory=Edges)
+    #: The moments points expiry used last time and uses now (None: no expiry).
+    last_now: datetime | None = None
+    now: datetime | None = None
+
+    def day_range(self, days: int, *, extra: int = 0) -> tuple[datetime, datetime]:
+        """[start, end) of the instants an N-day window starting at local midnight of
+        (as_of - N + extra) loses between last_as_of and as_of: exactly the bounds
+        loyalty.figures uses (window_start), one day per night."""
+        start = self.last_as_of - timedelta(days=days - extra)
+        end = self.as_of - timedelta(days=days - extra)
+        return local_midnight(self.shop, start), local_midnight(self.shop, end)
+
+    def new_days(self) -> tuple[datetime, datetime]:
+        """[start, end) of the days that enter the end of every window (after last_as_of
+        up to as_of)."""
+        return (local_midnight(self.shop, self.last_as_of + timedelta(days=1)),
+                local_midnight(self.shop, self.as_of + timedelta(days=1)))
+
+
+Source = Callable[[Window], Iterable[int]]
+_sources: list[tuple[str, Source]] = []
+
+
+def register_source(name: str, source: Source) -> None:
+    """Add a candidate source (idempotent by name: a re-registration replaces it)."""
+    for i, (existing, _fn) in enumerate(_sources):
+        if existing == name:
+            _sources[i] = (name, source)
+            return
+    _sources.append((name, source))
+
+
+def sources() -> list[tuple[str, Source]]:
+    return list(_sources)
+
+
+def candidates(window: Window) -> tuple[set[int], dict[str, int]]:
+    """The union of every source's customers, and how many each source gave."""
+    found: set[int] = set()
+    counts: dict[str, int] = {}
+    for name, source in _sources:
+        ids = set(source(window))
+        counts[name] = len(ids)
+        found |= ids
+    return found, counts
+
+
+# --- the built-in sources ----------------------------------------------------------------------
+
+
+def order_events(w: Window):
+    """Orders that started or stopped counting, or whose value changed (returns, edits):
+    the intake events written with them, in the order's own transaction."""
+    return IntakeEvent.objects.filter(
+        Q(pk__gt=w.last_event_id) | Q(created_at__gte=w.since), shop=w.shop,
+    ).values_list("customer_id", flat=True).distinct()
+
+
+def orders_stamped(w: Window):
+    """Customers whose orders (or, through shops.services, whose own rule-read fields)
+    changed since: the stamp covers changes whose intake events were already cleaned up."""
+    return Customer.objects.filter(
+        shop=w.shop, orders_changed_at__gte=w.since
+    ).values_list("pk", flat=True)
+
+
+def new_customers(w: Window):
+    return Customer.objects.filter(
+        shop=w.shop, pk__gt=w.last_customer_id
+    ).values_list("pk", flat=True)
+
+
+def category_changes(w: Window):
+    """Moves and locks by staff, the intake's recalculations, the last pass's own moves."""
+    return CategoryChange.objects.filter(
+        Q(pk__gt=w.last_change_id) | Q(changed_at__gte=w.since), shop=w.shop,
+    ).values_list("customer_id", flat=True).distinct()
+
+
+def points_entries(w: Window):
+    """Balances and points earned move only with ledger entries (earning, spending,
+    adjustments, reversals, expiry)."""
+    return PointsEntry.objects.filter(
+        Q(pk__gt=w.last_entry_id) | Q(created_at__gte=w.since), shop=w.shop,
+    ).values_list("customer_id", flat=True).distinct()
+
+
+def _placed_between(w: Window, ranges: list[tuple[datetime, datetime]]):
+    if not ranges:
+        return []
+    when = Q()
+    for start, end in ranges:
+        when |= Q(placed_at__gte=start, placed_at__lt=end)
+    return Order.objects.filter(COUNTED_ORDER, when, shop=w.shop).values_list(
+        "customer_id", flat=True).distinct()
+
+
+def window_edges(w: Window):
+    """Orders that leave an N-day window (placed date + N between the two days), and orders
+    placed on the days that enter the windows' end (back-dated imports, a later as_of)."""
+    ranges = [w.day_range(days) for days in sorted(w.edges.order_windows)]
+    ranges.append(w.new_days())
+    return _placed_between(w, ranges)
+
+
+def days_since_thresholds(w: Window):
+    """Customers whose last order's date + N falls between the two days (a superset: any
+    counted order on those dates)."""
+    return _placed_between(w, [w.day_range(n, extra=1) for n in sorted(w.edges.days_since)])
+
+
+def points_window_edges(w: Window):
+    """Ledger entries that leave an N-day points window, or fall on the entering days."""
+    if not w.edges.points_windows:
+        return []
+    when = Q()
+    for start, end in [w.day_range(d) for d in sorted(w.edges.points_windows)] + [w.new_days()]:
+        when |= Q(created_at__gte=start, created_at__lt=end)
+    return PointsEntry.objects.filter(when, shop=w.shop).values_list(
+        "customer_id", flat=True).distinct()
+
+
+
+def lifecycle_dates(w: Window):
+    """Customers whose category may change for a date, not an order (loyalty.lifecycle): a
+    grace period or a temporary move ending, a calendar period the rules use starting, a
+    category's fixed re-evaluation date, in (last as_of, as_of]."""
+    from . import lifecycle
+
+    return lifecycle.customers_due(w.shop.pk, w.last_as_of, w.as_of)
+
+
+for _name, _source in (
+    ("order_events", order_events),
+    ("orders_stamped", orders_stamped),
+    ("new_customers", new_customers),
+    ("category_changes", category_changes),
+    ("points_entries", points_entries),
+    ("window_edges", window_edges),
+    ("days_since_thresholds", days_since_thresholds),
+    ("points_window_edges", points_window_edges),
+    ("lifecycle_dates", lifecycle_dates),
+):
+    register_source(_name, _source)
