@@ -386,3 +386,4 @@ from .models_points import (  # noqa: E402, F401
     PointsPolicy,
     TierBoundary,
 )
+from .models_simulator import LadderSource, SimulationRun, SimulationStatus  # noqa: E402, F401

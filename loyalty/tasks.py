@@ -62,3 +62,12 @@ def refresh_customer_segments(customer_id: int) -> list[int]:
 @shared_task(acks_late=True)
 def refresh_shop_segments(shop_id: int) -> dict:
     return segments.segments_refresh(shop=Shop.objects.get(pk=shop_id)).as_dict()
+
+
+@shared_task(acks_late=True)
+def simulate(run_id: int) -> str | None:
+    """A what-if simulation (loyalty.simulator); a redelivered one finds it claimed."""
+    from .simulator import services as simulator
+
+    run = simulator.simulation_run(run_id=run_id)
+    return run.status if run else None
