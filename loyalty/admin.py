@@ -25,6 +25,7 @@ from shops.models import ClientType, Customer, Order, Shop
 from shops.scoping import ReadOnlyScopedAdmin, ShopScoped, ShopScopedAdmin, ShopScopedInline
 
 from . import admin_points, explain_text, selectors, services, tasks
+from .admin_simulator import SimulateMixin
 from .models import Category, CategoryChange, Condition, RecalculationRun, Rule, SegmentMember
 from .validation import condition_errors
 
@@ -131,7 +132,7 @@ def _conditions_text(conditions) -> str:
 
 
 @admin.register(Category)
-class CategoryAdmin(PreviewMixin, ShopScoped, TabbedTranslationAdmin):
+class CategoryAdmin(SimulateMixin, PreviewMixin, ShopScoped, TabbedTranslationAdmin):
     form = CategoryForm
     inlines = (RuleInline,)
     list_display = (
@@ -198,7 +199,7 @@ class RuleForm(forms.ModelForm):
 
 
 @admin.register(Rule)
-class RuleAdmin(PreviewMixin, ShopScopedAdmin):
+class RuleAdmin(SimulateMixin, PreviewMixin, ShopScopedAdmin):
     shop_path = "category__shop"
     form = RuleForm
     inlines = (ConditionInline,)
