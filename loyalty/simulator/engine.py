@@ -192,28 +192,40 @@ class Replay:
                 figures.append(f"s.{column} AS {column}")
             else:
                 figures.append(f"COALESCE(s.{column}, 0) AS {column}")
-        reach = []
-        reach_params: list = []
+        # Each audience's customers as a table joined once (a large IN (subquery) may not
+        # fit PostgreSQL's work_mem as a hash, and would then be scanned per customer).
+        reach, joins, self.reach_tables = [], [], []
+        by_query: dict[tuple, str] = {}
         for i, audience in enumerate(self.audiences):
-            a_sql, a_params = audience.customers.query.sql_with_params()
-            reach.append(f"CASE WHEN b.cid IN ({a_sql}) THEN 1 ELSE 0 END AS reach_{i}")
-            reach_params += list(a_params)
+            a_sql, a_params = audience.customers.order_by().query.sql_with_params()
+            key = (a_sql, tuple(a_params))
+            if key not in by_query:
+                name = f"{self.table}_reach_{len(by_query)}"
+                by_query[key] = name
+                self.reach_tables.append(name)
+                temp_tables.create(temp_tables.TempTable(
+                    name, f"SELECT DISTINCT q.* FROM ({a_sql}) q",  # noqa: S608 (ORM SQL)
+                    a_params, index=("pk",),
+                    unique=True))
+                joins.append(f" LEFT JOIN {name} ON {name}.pk = b.cid")
+            reach.append(f"CASE WHEN {by_query[key]}.pk IS NOT NULL THEN 1 ELSE 0 END"
+                         f" AS reach_{i}")
         columns = ", ".join([
             "b.cid AS customer_id", "b.registered_at", "b.client_type", "b.is_active",
-            "b.category_locked", f"{initial} AS category_id", f"{initial} AS new_id",
+            "b.category_locked", f"{initial} AS category_id",
             *figures, *reach,
         ])
         fill = (f"SELECT {columns} FROM {self.base_table} b "  # noqa: S608 (our names)
-                f"LEFT JOIN {self.start_table} s ON s.customer_id = b.cid")
+                f"LEFT JOIN {self.start_table} s ON s.customer_id = b.cid{''.join(joins)}")
         temp_tables.create(temp_tables.TempTable(
-            self.table, fill,
-            [_dt(start_at), default, _dt(start_at), default, *reach_params], unique=True,
+            self.table, fill, [_dt(start_at), default], unique=True,
         ))
-        temp_tables.drop(self.base_table, self.start_table)
+        temp_tables.drop(self.base_table, self.start_table, *self.reach_tables)
         return self
 
     def __exit__(self, *exc) -> None:
-        temp_tables.drop(self.table, f"{self.table}_delta", self.base_table, self.start_table)
+        temp_tables.drop(self.table, f"{self.table}_delta", self.base_table, self.start_table,
+                         *getattr(self, "reach_tables", ()))
 
     # --- one week ------------------------------------------------------------------------
 
@@ -337,7 +349,14 @@ class Replay:
                        placed_at__lt=local_midnight(shop, end + timedelta(days=1)))
             reach |= inside
             aggs[f"window_max_{d}"] = Max(NET, filter=inside)
-        delta = Order.objects.filter(COUNTED_ORDER, shop=shop).filter(reach) \
+        # One date range around all the slices: a range scan of the date index (an OR of
+        # ranges may be planned as a scan of every order).
+        first = local_midnight(shop, end - timedelta(days=7 + max(
+            [0, *n.spend_windows, *n.order_windows, *n.largest_windows])))
+        delta = Order.objects.filter(
+            COUNTED_ORDER, shop=shop, placed_at__gte=first,
+            placed_at__lt=local_midnight(shop, end + timedelta(days=1)),
+        ).filter(reach) \
             .values("customer_id").annotate(**aggs).order_by()
         d_sql, d_params = delta.query.sql_with_params()
         delta_table = f"{self.table}_delta"
@@ -371,6 +390,9 @@ class Replay:
         temp_tables.drop(delta_table)
 
     def _decide(self, result: Week) -> None:
+        """Decide every customer at the week's end: one grouped read of (from, to) pairs
+        with the reach of each audience, then one UPDATE of the movers only (a temporary
+        table is never vacuumed: rewriting every row each week would bloat it)."""
         shop, end, t = self.shop, result.end, self.table
         target, params = prefilter.target_sql(
             self.ladder, lambda days: local_midnight(shop, end - timedelta(days=days - 1))
@@ -379,46 +401,41 @@ class Replay:
         # are the one table's row.
         target = re.sub(r"\bf\.", "c.", target)
         exists_at = _dt(local_midnight(shop, end + timedelta(days=1)))
-        new_rank, nr_params = self._rank_sql("c.new_id")
-        old_rank, or_params = self._rank_sql("c.category_id")
-        visible = [t_.id for t_ in self.terms.values() if t_.visible]
-        hidden = [t_.id for t_ in self.terms.values() if not t_.visible]
-        moved = _distinct("c.new_id", "c.category_id")
-        up = f"({moved} AND {new_rank} > {old_rank})"
-        up_params = [*nr_params, *or_params]
-        down = f"({moved} AND NOT {new_rank} > {old_rank})"
-        to_visible, tv_params = _in(visible, "c.new_id")
-        from_hidden, fh_params = _in(hidden, "c.category_id")
-        announced = f"{to_visible} AND NOT (c.category_id IS NOT NULL AND {from_hidden})"
-        columns, c_params, keys = [], [], []
-        for i, audience in enumerate(self.audiences):
-            if audience.event not in (hooks.CATEGORY_UP, hooks.CATEGORY_DOWN):
-                continue
-            direction = up if audience.event == hooks.CATEGORY_UP else down
-            columns.append(f"SUM(CASE WHEN {direction} AND {announced} AND c.reach_{i} = 1"
-                           f" THEN 1 ELSE 0 END)")
-            c_params += [*up_params, *tv_params, *fh_params]
-            keys.append(f"{audience.event}/{audience.channel}")
+        moving = [(i, a) for i, a in enumerate(self.audiences)
+                  if a.event in (hooks.CATEGORY_UP, hooks.CATEGORY_DOWN)]
+        reach = "".join(f", SUM(c.reach_{i})" for i, _a in moving)
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {t} AS c SET new_id = {target}"  # noqa: S608
-                           f" WHERE c.registered_at < %s", [*params, exists_at])
             cursor.execute(
-                f"SELECT c.new_id, COUNT(*), SUM(CASE WHEN {up} THEN 1 ELSE 0 END),"  # noqa: S608
-                f" SUM(CASE WHEN {down} THEN 1 ELSE 0 END)"
-                f"{''.join(', ' + col for col in columns)}"
-                f" FROM {t} c WHERE c.registered_at < %s GROUP BY c.new_id",
-                [*up_params, *up_params, *c_params, exists_at],
+                f"SELECT c.category_id, {target} AS to_id, COUNT(*){reach}"  # noqa: S608
+                f" FROM {t} c WHERE c.registered_at < %s GROUP BY c.category_id, to_id",
+                [*params, exists_at],
             )
             rows = cursor.fetchall()
-            cursor.execute(f"UPDATE {t} AS c SET category_id = new_id WHERE {moved}")  # noqa: S608
-        for category_id, n, ups, downs, *counts in rows:
-            result.customers[category_id] = n
-            result.moved_up += int(ups or 0)
-            result.moved_down += int(downs or 0)
-            for key, count in zip(keys, counts, strict=True):
-                result.messages[key] = result.messages.get(key, 0) + int(count or 0)
-        for key in keys:
-            result.messages.setdefault(key, 0)
+            cursor.execute(
+                f"UPDATE {t} AS c SET category_id = {target}"  # noqa: S608
+                f" WHERE c.registered_at < %s AND {_distinct(target, 'c.category_id')}",
+                [*params, exists_at, *params],
+            )
+        for _i, a in moving:
+            result.messages.setdefault(f"{a.event}/{a.channel}", 0)
+        for from_id, to_id, n, *reached in rows:
+            result.customers[to_id] = result.customers.get(to_id, 0) + n
+            if from_id == to_id:
+                continue
+            up = self.ladder.rank(to_id) > self.ladder.rank(from_id)
+            if up:
+                result.moved_up += n
+            else:
+                result.moved_down += n
+            to_terms, from_terms = self.terms.get(to_id), self.terms.get(from_id)
+            announced = (to_terms is not None and to_terms.visible
+                         and (from_terms is None or from_terms.visible))
+            if not announced:
+                continue
+            event = hooks.CATEGORY_UP if up else hooks.CATEGORY_DOWN
+            for (_i, a), count in zip(moving, reached, strict=True):
+                if a.event == event:
+                    result.messages[f"{a.event}/{a.channel}"] += int(count or 0)
 
 
 def replay(
