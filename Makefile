@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
 
 .PHONY: run test install messages lint bench-recalc bench-pricing bench-segments bench-statistics \
-	bench-notify bench-api
+	bench-notify bench-api bench-simulator
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,3 +61,7 @@ bench-notify: install
 # Storefront API over real HTTP (gunicorn): orders/s and quote p50/p99 (PostgreSQL).
 bench-api: install
 	$(PY) bench/bench_api.py
+
+# What-if simulator: a 52-week replay of one shop on the 1M benchmark (PostgreSQL).
+bench-simulator: install
+	$(PY) bench/bench_simulator.py
