@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
 
 .PHONY: run test install messages lint bench-recalc bench-pricing bench-segments bench-statistics \
-	bench-notify bench-api bench-import bench-admin bench-nightly
+	bench-notify bench-api bench-import bench-admin bench-nightly bench-simulator
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,3 +77,6 @@ bench-api: install
 bench-nightly: install
 	$(PY) bench/bench_nightly.py --workers 1,2
 
+# What-if simulator: a 52-week replay of one shop on the 1M benchmark (PostgreSQL).
+bench-simulator: install
+	$(PY) bench/bench_simulator.py

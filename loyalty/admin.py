@@ -27,6 +27,7 @@ from shops.scoping import ReadOnlyScopedAdmin, ShopScoped, ShopScopedAdmin, Shop
 
 from . import admin_keeping, admin_points, explain_text, selectors, services, tasks
 from .admin_nightly import MarksFullPass
+from .admin_simulator import SimulateMixin
 from .models import Category, CategoryChange, Condition, RecalculationRun, Rule, SegmentMember
 from .validation import condition_errors, reevaluation_dates, reevaluation_text, until_error
 
@@ -140,7 +141,9 @@ def _conditions_text(conditions) -> str:
 
 
 @admin.register(Category)
-class CategoryAdmin(MarksFullPass, PreviewMixin, ShopScoped, TabbedTranslationAdmin):
+class CategoryAdmin(
+    SimulateMixin, MarksFullPass, PreviewMixin, ShopScoped, TabbedTranslationAdmin
+):
     form = CategoryForm
     inlines = (RuleInline,)
     list_display = (
@@ -208,7 +211,7 @@ class RuleForm(forms.ModelForm):
 
 
 @admin.register(Rule)
-class RuleAdmin(MarksFullPass, PreviewMixin, ShopScopedAdmin):
+class RuleAdmin(SimulateMixin, MarksFullPass, PreviewMixin, ShopScopedAdmin):
     shop_path = "category__shop"
     form = RuleForm
     inlines = (ConditionInline,)

@@ -120,3 +120,12 @@ def nightly_range(shop_id: int, lo: int, hi: int) -> dict:
 def nightly_shop_finish(shop_id: int) -> dict:
     """The steps after the categories (segments, others' steps) and the night's record."""
     return nightly.night_resume(shop=Shop.objects.get(pk=shop_id))
+
+
+@shared_task(acks_late=True)
+def simulate(run_id: int) -> str | None:
+    """A what-if simulation (loyalty.simulator); a redelivered one finds it claimed."""
+    from .simulator import services as simulator
+
+    run = simulator.simulation_run(run_id=run_id)
+    return run.status if run else None

@@ -10,12 +10,14 @@ class NotificationsConfig(AppConfig):
         from loyalty import events as loyalty_events
         from loyalty import nightly
         from loyalty import statistics
+        from loyalty.simulator import hooks as simulator_hooks
         from shops import events as shops_events
 
-        from . import hooks, selectors
+        from . import hooks, selectors, simulation
 
         loyalty_events.on_categories_changed(hooks.categories_changed)
         shops_events.on_figures_changed(hooks.figures_changed)
         statistics.add_section(selectors.notifications_sent)
         shops_events.on_intake(hooks.intake_batch)
         nightly.register_step("notices", hooks.nightly_notices, order=35)
+        simulator_hooks.on_audience(simulation.audiences)

@@ -470,3 +470,12 @@ def shop_has_discounts(shop_id: int) -> bool:
 def gift_available(*, shop_id: int, product_id: int) -> Product | None:
     """The product, when it is one of the shop's active products (a gift can be given)."""
     return Product.objects.filter(pk=product_id, shop_id=shop_id, is_active=True).first()
+
+
+def category_discount_client_types(shop) -> set[str]:
+    """The client types for which the shop gives the category discount (an enabled
+    category discount configuration): for loyalty's what-if simulator."""
+    from .models import CategoryDiscount
+
+    return set(CategoryDiscount.objects.filter(shop=shop, enabled=True)
+               .values_list("client_type", flat=True))
