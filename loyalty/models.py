@@ -520,7 +520,7 @@ from .models_points import (  # noqa: E402, F401
     PointsPolicy,
     TierBoundary,
 )
+from .models_simulator import LadderSource, SimulationRun, SimulationStatus  # noqa: E402, F401
 
 # The statistics rollup (loyalty.rollup writes it, loyalty.statistics reads it).
 from .models_statistics import DailyActivity, DailyOrders, StatisticsRollup  # noqa: E402, F401
-from .models_simulator import LadderSource, SimulationRun, SimulationStatus  # noqa: E402, F401

@@ -8,8 +8,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from loyalty import events as loyalty_events
-        from loyalty import nightly
-        from loyalty import statistics
+        from loyalty import nightly, statistics
         from loyalty.simulator import hooks as simulator_hooks
         from shops import events as shops_events
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loyalty', '0014_notices_category_notice_settings'),
+        ('loyalty', '0016_category_notice_settings'),
         ('notifications', '0006_keep_sms_for_categories_of_shops_sending_sms'),
         ('shops', '0008_intake_sweep_schedule'),
     ]

@@ -205,7 +205,7 @@ def test_a_range_delivered_twice_is_counted_once(shop, ladder):
 
 
 def test_migration_keeps_the_merchants_edited_schedule():
-    migration = __import__("loyalty.migrations.0015_nightly_single_task",
+    migration = __import__("loyalty.migrations.0019_nightly_single_task",
                            fromlist=["forward"])
     PeriodicTask.objects.filter(name=migration.NIGHTLY).delete()
     edited = CrontabSchedule.objects.create(minute="15", hour="4", timezone="Europe/Warsaw")

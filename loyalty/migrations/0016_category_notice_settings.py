@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loyalty', '0013_category_sms_switches'),
+        ("loyalty", "0015_grace_temporary_calendar"),
     ]
 
     operations = [

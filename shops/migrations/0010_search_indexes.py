@@ -35,7 +35,7 @@ def drop_trigram_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shops', '0008_intake_sweep_schedule'),
+        ("shops", "0009_import_jobs"),
     ]
 
     operations = [

@@ -65,7 +65,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("loyalty", "0014_nightly_state"),
+        ("loyalty", "0018_nightly_state"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 

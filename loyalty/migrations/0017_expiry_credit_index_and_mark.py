@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loyalty', '0013_category_sms_switches'),
+        ("loyalty", "0016_category_notice_settings"),
         ('shops', '0008_intake_sweep_schedule'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

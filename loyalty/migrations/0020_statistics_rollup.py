@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loyalty', '0013_category_sms_switches'),
+        ("loyalty", "0019_nightly_single_task"),
         ('shops', '0008_intake_sweep_schedule'),
     ]
 
