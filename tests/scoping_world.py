@@ -1,5 +1,6 @@
 """Two shops with one of everything the admin shows, and a staff user of the first."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Permission, User
@@ -7,7 +8,7 @@ from djmoney.money import Money
 
 from loyalty import points, segments
 from loyalty import services as loyalty_services
-from loyalty.models import PointsPolicy
+from loyalty.models import PointsPolicy, SimulationRun, SimulationStatus
 from notifications.models import BulkSend, ChannelSettings, Message, MessageTemplate
 from pricing.services import cart_quote, order_confirm_discounts
 from shops.models import Collection, Return, ShopStaff
@@ -80,6 +81,11 @@ def _points_segments_and_messages(shop, member, customer) -> None:
     BulkSend.objects.create(shop=shop, category=member, channel="email",
                             subject_en="News", body_en=f"News {shop.code}")
     assert Message.objects.filter(shop=shop).exists()  # the welcome message
+    today = shop.today()
+    SimulationRun.objects.create(
+        shop=shop, first_week_end=today - timedelta(days=84), last_week_end=today,
+        status=SimulationStatus.FINISHED, weeks_total=13, weeks_done=13,
+    )
 
 
 def staff_of(*shops, username="ala", perms=None) -> User:

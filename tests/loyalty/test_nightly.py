@@ -59,7 +59,8 @@ def test_first_night_is_full_and_the_next_is_incremental(shop, ladder, no_margin
 
     (first,) = run_command("--shop", "pl")["shops"]
     assert (first["pass"], first["reason"]) == ("full", "First night of the shop.")
-    assert [s["step"] for s in first["steps"]] == ["points_expiry", "categories", "segments"]
+    assert [s["step"] for s in first["steps"]] == [
+        "points_expiry", "categories", "segments", "notices", "statistics"]
     assert all(s["seconds"] >= 0 for s in first["steps"])
     assert steps_of(first)["categories"]["examined"] == 3
 
@@ -185,7 +186,7 @@ def test_full_night_in_key_ranges_equals_the_inline_night(shop, ladder, monkeypa
     categories = steps_of(state.last_summary)["categories"]
     assert (categories["ranges"], categories["examined"], categories["moved_up"]) == (3, 7, 3)
     assert [s["step"] for s in state.last_summary["steps"]] == [
-        "points_expiry", "categories", "segments"]
+        "points_expiry", "categories", "segments", "notices", "statistics"]
     assert (state.running, state.pending_ranges, state.full_needed) == (None, 0, False)
     assert sorted(c.pk for c in customers if category_of(c) == silver) == [
         c.pk for c in customers[4:]]
