@@ -1,4 +1,3 @@
-from operator import attrgetter
 
 from django import forms
 from django.contrib import admin, messages
@@ -26,6 +25,7 @@ from shops.models import ClientType, Customer, Order, Shop
 from shops.scoping import ReadOnlyScopedAdmin, ShopScoped, ShopScopedAdmin, ShopScopedInline
 
 from . import admin_keeping, admin_points, explain_text, selectors, services, tasks
+from .admin_edited import on_edited_state
 from .admin_nightly import MarksFullPass
 from .admin_simulator import SimulateMixin
 from .models import Category, CategoryChange, Condition, RecalculationRun, Rule, SegmentMember
@@ -45,19 +45,19 @@ class PreviewMixin:
         extra_context = {**(extra_context or {}), "show_preview": True}
         if request.method != "POST" or PREVIEW not in request.POST:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        request._patron_preview = True  # nothing is saved: no "was added successfully"
-        with transaction.atomic():
-            response = super().changeform_view(request, object_id, form_url, extra_context)
-            if response.status_code != 302:  # the form has errors: show them
-                transaction.set_rollback(True)
-                return response
-            obj = self.model.objects.get(pk=object_id) if object_id else (
-                self.model.objects.order_by("-pk").first()
-            )
-            shop = attrgetter(self.preview_shop)(obj)
+        def dry_run(shop):
             summary = services.categories_recalculate(shop=shop, dry_run=True)
-            sample = _sample_rows(summary.sample)
-            transaction.set_rollback(True)
+            return summary, _sample_rows(summary.sample)  # names of the edited state
+
+        errors, shop, result = on_edited_state(
+            request, model=self.model, object_id=object_id, shop_path=self.preview_shop,
+            save=lambda: super(PreviewMixin, self).changeform_view(
+                request, object_id, form_url, extra_context),
+            act=dry_run,
+        )
+        if errors is not None:
+            return errors
+        summary, sample = result
         replay = [(k, v) for k, values in request.POST.lists() for v in values
                   if k not in (PREVIEW, "csrfmiddlewaretoken")]
         context = {

@@ -5,12 +5,10 @@ CSV. Staff see only their shops' simulations (shops.scoping)."""
 from __future__ import annotations
 
 import csv
-from operator import attrgetter
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,6 +19,7 @@ from shops.labels import ShopLabelledChoiceField
 from shops.models import Shop
 from shops.scoping import ShopScopedAdmin, shops_for
 
+from .admin_edited import on_edited_state
 from .models import LadderSource, SimulationRun, SimulationStatus
 from .simulator import report, services, snapshot
 
@@ -135,17 +134,14 @@ class SimulateMixin:
         extra_context = {**(extra_context or {}), "show_simulate": True}
         if request.method != "POST" or SIMULATE not in request.POST:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        request._patron_preview = True  # nothing is saved: no "was changed successfully"
-        with transaction.atomic():
-            response = super().changeform_view(request, object_id, form_url, extra_context)
-            if response.status_code != 302:  # the form has errors: show them
-                transaction.set_rollback(True)
-                return response
-            obj = self.model.objects.get(pk=object_id) if object_id else (
-                self.model.objects.order_by("-pk").first())
-            shop = attrgetter(self.preview_shop)(obj)
-            ladder = snapshot.take(shop)
-            transaction.set_rollback(True)
+        errors, shop, ladder = on_edited_state(
+            request, model=self.model, object_id=object_id, shop_path=self.preview_shop,
+            save=lambda: super(SimulateMixin, self).changeform_view(
+                request, object_id, form_url, extra_context),
+            act=snapshot.take,
+        )
+        if errors is not None:
+            return errors
         run = services.simulation_request(
             shop=shop, ladder=ladder, source=LadderSource.EDITED, triggered_by=request.user)
         return HttpResponseRedirect(reverse("admin:loyalty_simulationrun_change", args=[run.pk]))
