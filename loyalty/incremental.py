@@ -89,9 +89,6 @@ class Window:
     last_change_id: int
     last_event_id: int
     edges: Edges = field(default_factory=Edges)
-    #: The moments points expiry used last time and uses now (None: no expiry).
-    last_now: datetime | None = None
-    now: datetime | None = None
 
     def day_range(self, days: int, *, extra: int = 0) -> tuple[datetime, datetime]:
         """[start, end) of the instants an N-day window starting at local midnight of
