@@ -39,7 +39,7 @@ from shops.models import Customer, IntakeEvent, Shop
 
 from . import incremental, points, rollup, segments, selectors, services
 from .figures import local_midnight
-from .models import CategoryChange, NightlyState, PointsEntry, PointsPolicy, Segment
+from .models import Category, CategoryChange, NightlyState, PointsEntry, PointsPolicy, Segment
 
 #: Customers per recalculation of candidates (one figures query, one write each). A
 #: figures query over all history reads the shop's orders whatever the chunk's size, so
@@ -108,12 +108,15 @@ class Night:
     keep_full: bool = False
     results: list[dict] = field(default_factory=list)
 
-    def candidates(self, holders) -> tuple[set[int], dict[str, int]] | None:
+    def candidates(
+        self, holders=(), *, edges: incremental.Edges | None = None
+    ) -> tuple[set[int], dict[str, int]] | None:
         """The customers an incremental step re-examines for rules of `holders`
-        (categories or segments), with each source's count; None in a full pass."""
+        (categories or segments), or for the day-relative lengths `edges`, with each
+        source's count; None in a full pass."""
         if self.full or self.window is None:
             return None
-        window = replace(self.window, edges=incremental.edges_of(holders))
+        window = replace(self.window, edges=edges or incremental.edges_of(holders))
         return incremental.candidates(window)
 
     def as_json(self) -> dict:
@@ -161,6 +164,9 @@ def config_digest(shop: Shop) -> str:
                [(r.id, r.conditions) for r in c.rules]) for c in ladder.categories]),
         repr([(s.id, s.code, [(r.id, r.conditions) for r in s.rules])
               for s in segments.shop_segments(shop)]),
+        # The notices' settings (notifications.notices scans incrementally too).
+        repr(list(Category.objects.filter(shop=shop).order_by("pk").values_list(
+            "pk", "visible_to_customer", "at_risk_days", "close_amount", "close_percent"))),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

@@ -1,8 +1,10 @@
 """The two notices: "category at risk" and "close to the next category", once per episode.
 
 Contract
-- `notices_send(shop=, as_of=)` scans the shop's customers in keyset batches (one
-  transaction each) after the nightly recalculation. Per batch: the customers' keeping
+- `notices_send(shop=, as_of=)` runs after the nightly recalculation. One statement finds
+  the customers who can be at risk or close (notifications.notice_candidates: a superset,
+  plus everyone with an open episode); an incremental night passes its own candidates
+  instead. They are decided in batches (one transaction each). Per batch: the customers' keeping
   figures (loyalty.keeping_db: the figures' grouped query and one query for the counted
   orders in the window), their open episodes (one query), one UPDATE ending the episodes
   that reset, one INSERT of the new ones, and the outbox's bulk INSERT of their messages
@@ -31,13 +33,13 @@ from django.utils import translation
 
 from loyalty import keeping_db
 from loyalty import selectors as loyalty_selectors
-from loyalty.figures import next_batch
 from loyalty.keeping import Keeping, is_close
 from loyalty.keeping_text import day_text, need_text
 from loyalty.models import Category
 from shops.languages import languages
 from shops.models import Customer, Shop
 
+from . import notice_candidates
 from .models import Event, NoticeEpisode
 from .points import points_for
 from .rendering import Variables, category_name
@@ -105,13 +107,13 @@ def _causes(shop: Shop, opened: list[NoticeEpisode], wanted, categories) -> list
 
 
 @transaction.atomic
-def _batch(shop: Shop, as_of: date, steps, categories, visible, lo: int, hi: int) -> dict:
-    results = keeping_db.load(shop, steps, as_of, visible=visible, id_range=(lo, hi))
+def _batch(shop: Shop, as_of: date, steps, categories, visible, ids: list[int]) -> dict:
+    results = keeping_db.load(shop, steps, as_of, visible=visible, customer_ids=ids)
     wanted = _wanted(results, categories, as_of)
     open_ = {
         (e.customer_id, e.event): e
         for e in NoticeEpisode.objects.filter(
-            shop=shop, customer_id__gt=lo, customer_id__lte=hi, ended_on__isnull=True
+            shop=shop, customer_id__in=ids, ended_on__isnull=True
         )
     }
     ended = [e.pk for key, e in open_.items()
@@ -133,12 +135,20 @@ def _batch(shop: Shop, as_of: date, steps, categories, visible, lo: int, hi: int
     }
 
 
-def notices_send(*, shop: Shop, as_of: date | None = None, batch: int = BATCH) -> dict:
+def notices_send(
+    *, shop: Shop, as_of: date | None = None, batch: int = BATCH,
+    customer_ids: set[int] | None = None,
+) -> dict:
     """Open the episodes that start today and send their messages; end those that reset.
-    Safe to run again the same day (nothing is sent twice). Returns counts."""
+    Safe to run again the same day (nothing is sent twice). Returns counts.
+
+    `customer_ids`: decide for these customers only (an incremental night's candidates,
+    which must include every customer whose situation can have changed since the last
+    scan); by default the shop's candidates are found in one statement
+    (notifications.notice_candidates) and the others are neither at risk nor close."""
     as_of = as_of or shop.today()
     categories = Category.objects.filter(shop=shop).in_bulk()
-    totals = {"at_risk": 0, "close_to_next": 0, "ended": 0, "messages": 0}
+    totals = {"examined": 0, "at_risk": 0, "close_to_next": 0, "ended": 0, "messages": 0}
     enabled = any(c.visible_to_customer and (c.at_risk_days or c.close_amount is not None
                                              or c.close_percent) for c in categories.values())
     if not enabled and not NoticeEpisode.objects.filter(
@@ -147,10 +157,12 @@ def notices_send(*, shop: Shop, as_of: date | None = None, batch: int = BATCH) -
         return totals
     steps = loyalty_selectors.ladder(shop)
     visible = {pk for pk, c in categories.items() if c.visible_to_customer}
-    after = 0
-    while (found := next_batch(shop, after, batch)) is not None:
-        last = found[0]
-        for name, n in _batch(shop, as_of, steps, categories, visible, after, last).items():
+    if customer_ids is None:
+        customer_ids = notice_candidates.candidates(shop, steps, categories, visible, as_of)
+    ordered = sorted(customer_ids)
+    totals["examined"] = len(ordered)
+    for i in range(0, len(ordered), batch):
+        chunk = ordered[i:i + batch]
+        for name, n in _batch(shop, as_of, steps, categories, visible, chunk).items():
             totals[name] += n
-        after = last
     return totals

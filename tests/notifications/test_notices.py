@@ -34,6 +34,11 @@ def shop():
     return shop
 
 
+def counts(sent: dict) -> dict:
+    """The scan's counts, without how many customers it examined."""
+    return {k: v for k, v in sent.items() if k != "examined"}
+
+
 def notices(customer, event):
     return list(Message.objects.filter(customer=customer, event=event, channel="email"))
 
@@ -48,7 +53,7 @@ def test_n2_at_risk_sent_once(shop):
 
     sent = notices_send(shop=shop, as_of=today)
 
-    assert sent == {"at_risk": 1, "close_to_next": 0, "ended": 0, "messages": 1}
+    assert counts(sent) == {"at_risk": 1, "close_to_next": 0, "ended": 0, "messages": 1}
     (message,) = notices(anna, "category_at_risk")
     with translation.override("pl"):
         until = day_text(today + timedelta(days=10))
@@ -97,7 +102,7 @@ def test_n3_close_to_next_sent_once(shop):
     sent = notices_send(shop=shop, as_of=today)
 
     # 150.00 PLN missing of 2,000.00: within 10% (200.00).
-    assert sent == {"at_risk": 0, "close_to_next": 1, "ended": 0, "messages": 1}
+    assert counts(sent) == {"at_risk": 0, "close_to_next": 1, "ended": 0, "messages": 1}
     (message,) = notices(ewa, "close_to_next")
     assert message.subject == "Niewiele brakuje Ci do kategorii Platynowy w sklepie Sklep"
     assert "Do kategorii Platynowy brakuje Ci już tylko: 150,00 PLN." in message.body
@@ -108,7 +113,7 @@ def test_n3_close_to_next_sent_once(shop):
     order(ewa, "200.00", days_ago=0)
     ewa.refresh_from_db()
     assert ewa.category.name == "Platinum"
-    assert notices_send(shop=shop, as_of=today) == {
+    assert counts(notices_send(shop=shop, as_of=today)) == {
         "at_risk": 0, "close_to_next": 0, "ended": 1, "messages": 0}
     assert len(notices(ewa, "close_to_next")) == 1
 
@@ -131,7 +136,7 @@ def test_hidden_category_never_gets_notices(shop):
     order(cid, "900.00", days_ago=50)   # 100.00 from Platinum: close
     cid.refresh_from_db()
     assert cid.category.name == "Gold"
-    assert notices_send(shop=shop) == {
+    assert counts(notices_send(shop=shop)) == {
         "at_risk": 0, "close_to_next": 0, "ended": 0, "messages": 0}
 
 
