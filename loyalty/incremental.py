@@ -41,7 +41,7 @@ from shops.models import Customer, IntakeEvent, Order, Shop
 
 from . import conditions as c
 from .figures import local_midnight
-from .models import CategoryChange, PointsEntry
+from .models import CategoryChange, PointsEntry, PointsKind
 
 #: How long a transaction that writes facts may stay open: rows it wrote may carry ids
 #: below the last pass's marks and times before its start.
@@ -89,6 +89,8 @@ class Window:
     last_change_id: int
     last_event_id: int
     edges: Edges = field(default_factory=Edges)
+    #: The moment the last pass's points expiry wrote its entries against (its `now`).
+    last_now: datetime | None = None
 
     def day_range(self, days: int, *, extra: int = 0) -> tuple[datetime, datetime]:
         """[start, end) of the instants an N-day window starting at local midnight of
@@ -167,10 +169,15 @@ def category_changes(w: Window):
 
 def points_entries(w: Window):
     """Balances and points earned move only with ledger entries (earning, spending,
-    adjustments, reversals, expiry)."""
-    return PointsEntry.objects.filter(
+    adjustments, reversals, expiry). The last pass's own expiry entries (kind "expired",
+    written at its `now`) are left out: that pass expired them before its category and
+    segment steps, which saw those customers then."""
+    entries = PointsEntry.objects.filter(
         Q(pk__gt=w.last_entry_id) | Q(created_at__gte=w.since), shop=w.shop,
-    ).values_list("customer_id", flat=True).distinct()
+    )
+    if w.last_now is not None:
+        entries = entries.exclude(kind=PointsKind.EXPIRED, created_at=w.last_now)
+    return entries.values_list("customer_id", flat=True).distinct()
 
 
 def _placed_between(w: Window, ranges: list[tuple[datetime, datetime]]):

@@ -130,6 +130,7 @@ class Night:
                 "last_as_of": w.last_as_of.isoformat(), "since": w.since.isoformat(),
                 "last_entry_id": w.last_entry_id, "last_customer_id": w.last_customer_id,
                 "last_change_id": w.last_change_id, "last_event_id": w.last_event_id,
+                "last_now": w.last_now.isoformat() if w.last_now else None,
             },
         }
 
@@ -142,6 +143,7 @@ class Night:
             since=parse_datetime(w["since"]), last_entry_id=w["last_entry_id"],
             last_customer_id=w["last_customer_id"], last_change_id=w["last_change_id"],
             last_event_id=w["last_event_id"],
+            last_now=parse_datetime(w["last_now"]) if w.get("last_now") else None,
         )
         return cls(
             shop=shop, as_of=as_of, now=now, started_at=parse_datetime(data["started_at"]),
@@ -225,6 +227,7 @@ def night_prepare(
             since=state.last_started_at - incremental.FRESHNESS_MARGIN,
             last_entry_id=state.last_entry_id, last_customer_id=state.last_customer_id,
             last_change_id=state.last_change_id, last_event_id=state.last_event_id,
+            last_now=state.last_now,
         )
     return night
 

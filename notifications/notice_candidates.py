@@ -240,8 +240,10 @@ def _in_category(category_id: int | None, ladder: Ladder) -> tuple[str, list]:
 
 
 def candidates(shop: Shop, ladder: Ladder, categories: dict[int, Category],
-               visible: set[int], as_of: date) -> set[int]:
-    """The customers the scan must decide for (see the module contract)."""
+               visible: set[int], as_of: date, *, among: set[int] | None = None) -> set[int]:
+    """The customers the scan must decide for (see the module contract): of the whole shop,
+    or only of `among` (an incremental night's candidates: the others' situation cannot
+    have changed, nor can their open episodes)."""
     parts, params = [], []
     for spec, n in at_risk_categories(ladder, categories):
         conds = [cond for rule in spec.rules for cond in rule.conditions]
@@ -262,27 +264,55 @@ def candidates(shop: Shop, ladder: Ladder, categories: dict[int, Category],
         else:
             parts.append(where)
             params += p
-    found = set(NoticeEpisode.objects.filter(shop=shop, ended_on__isnull=True)
-                .values_list("customer_id", flat=True))
-    if not parts:
+    episodes = NoticeEpisode.objects.filter(shop=shop, ended_on__isnull=True)
+    if among is None:
+        found = set(episodes.values_list("customer_id", flat=True))
+        if parts:
+            found |= _matching(shop, ladder, categories, as_of, parts, params, None)
         return found
+    found = set()
+    ordered = sorted(among)
+    size = CHUNK.get(connection.vendor, CHUNK_DEFAULT)
+    for i in range(0, len(ordered), size):
+        chunk = ordered[i:i + size]
+        found |= set(episodes.filter(customer_id__in=chunk).values_list("customer_id", flat=True))
+        if parts:
+            found |= _matching(shop, ladder, categories, as_of, parts, params, chunk)
+    return found
+
+
+#: Customers of an incremental night's candidates looked at per statement.
+CHUNK = {"postgresql": 10_000}
+CHUNK_DEFAULT = 500
+
+
+def _matching(shop, ladder, categories, as_of, parts, params, ids) -> set[int]:
+    """The customers (of the shop, or among `ids`) matching one of `parts`, over a snapshot
+    of their figures with the shifted windows."""
     needs = _shifted_needs(ladder, categories)
     table = f"notices_figures_{shop.pk}"
     if needs.orders_at_all:
-        sql, sparams = figures_db._order_figures(shop, needs, as_of).query.sql_with_params()
+        figures = figures_db._order_figures(shop, needs, as_of)
+        if ids is not None:
+            figures = figures.filter(customer_id__in=ids)
+        sql, sparams = figures.query.sql_with_params()
     else:
         sql, sparams = "SELECT 0 AS customer_id WHERE 1 = 0", ()
     temp_tables.create(temp_tables.TempTable(table, sql, sparams, unique=True))
+    among, among_params = "", []
+    if ids is not None:
+        among = f" AND c.id IN ({', '.join(['%s'] * len(ids))})"
+        among_params = list(ids)
     try:
         # Table names are ours; every value is a parameter.
         query = (
             f"SELECT c.id FROM {Customer._meta.db_table} c"  # noqa: S608
             f" LEFT JOIN {table} f ON f.customer_id = c.id"
-            f" WHERE c.shop_id = %s AND NOT c.category_locked AND ({' OR '.join(parts)})"
+            f" WHERE c.shop_id = %s{among} AND NOT c.category_locked"
+            f" AND ({' OR '.join(parts)})"
         )
         with connection.cursor() as cursor:
-            cursor.execute(query, [shop.pk, *params])
-            found.update(row[0] for row in cursor.fetchall())
+            cursor.execute(query, [shop.pk, *among_params, *params])
+            return {row[0] for row in cursor.fetchall()}
     finally:
         temp_tables.drop(table)
-    return found
