@@ -17,7 +17,8 @@ table that is indexed and analysed, so the joins below are planned with its real
 Then, in keyset chunks of candidates (each chunk atomic): lock the chunk's accounts with a
 positive balance, insert the chunk's `expired` entries with one INSERT ... SELECT that
 aggregates the chunk's ledger, and move the balances by the same amounts with one UPDATE.
-The cost follows the candidates' entries, not the accounts times the ledger. The same SQL
+The cost follows the candidates' entries, not the accounts times the ledger: the chunk's
+sums read the customer index alone (it carries the points), the accounts by their key range. The same SQL
 runs on PostgreSQL and SQLite (only the row lock is PostgreSQL's).
 """
 
@@ -123,7 +124,8 @@ def _expire_chunk(*, shop_id, after, upto, now, cutoff, lock, entry, account) ->
             f"  AND e.customer_id > %(after)s AND e.customer_id <= %(upto)s "
             f"  GROUP BY e.customer_id) f "
             f"JOIN {account} a ON a.customer_id = f.customer_id "
-            f"WHERE a.shop_id = %(shop)s AND a.balance > 0 AND f.net > 0", params)
+            f"WHERE a.shop_id = %(shop)s AND a.balance > 0 AND f.net > 0 "
+            f"AND a.customer_id > %(after)s AND a.customer_id <= %(upto)s", params)
         if not cursor.rowcount:
             return 0
         params["before"] = before
