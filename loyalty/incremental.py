@@ -107,6 +107,8 @@ class Window:
                 local_midnight(self.shop, self.as_of + timedelta(days=1)))
 
 
+#: Every built-in source clears the model's default ordering: with DISTINCT, Django would
+#: otherwise add the ordering columns to the selected ones (and sort every row).
 Source = Callable[[Window], Iterable[int]]
 _sources: list[tuple[str, Source]] = []
 
@@ -143,7 +145,7 @@ def order_events(w: Window):
     the intake events written with them, in the order's own transaction."""
     return IntakeEvent.objects.filter(
         Q(pk__gt=w.last_event_id) | Q(created_at__gte=w.since), shop=w.shop,
-    ).values_list("customer_id", flat=True).distinct()
+    ).order_by().values_list("customer_id", flat=True).distinct()
 
 
 def orders_stamped(w: Window):
@@ -164,7 +166,7 @@ def category_changes(w: Window):
     """Moves and locks by staff, the intake's recalculations, the last pass's own moves."""
     return CategoryChange.objects.filter(
         Q(pk__gt=w.last_change_id) | Q(changed_at__gte=w.since), shop=w.shop,
-    ).values_list("customer_id", flat=True).distinct()
+    ).order_by().values_list("customer_id", flat=True).distinct()
 
 
 def points_entries(w: Window):
@@ -177,7 +179,7 @@ def points_entries(w: Window):
     )
     if w.last_now is not None:
         entries = entries.exclude(kind=PointsKind.EXPIRED, created_at=w.last_now)
-    return entries.values_list("customer_id", flat=True).distinct()
+    return entries.order_by().values_list("customer_id", flat=True).distinct()
 
 
 def _placed_between(w: Window, ranges: list[tuple[datetime, datetime]]):
@@ -186,7 +188,7 @@ def _placed_between(w: Window, ranges: list[tuple[datetime, datetime]]):
     when = Q()
     for start, end in ranges:
         when |= Q(placed_at__gte=start, placed_at__lt=end)
-    return Order.objects.filter(COUNTED_ORDER, when, shop=w.shop).values_list(
+    return Order.objects.filter(COUNTED_ORDER, when, shop=w.shop).order_by().values_list(
         "customer_id", flat=True).distinct()
 
 
@@ -211,7 +213,7 @@ def points_window_edges(w: Window):
     when = Q()
     for start, end in [w.day_range(d) for d in sorted(w.edges.points_windows)] + [w.new_days()]:
         when |= Q(created_at__gte=start, created_at__lt=end)
-    return PointsEntry.objects.filter(when, shop=w.shop).values_list(
+    return PointsEntry.objects.filter(when, shop=w.shop).order_by().values_list(
         "customer_id", flat=True).distinct()
 
 

@@ -83,7 +83,7 @@ def _sync(wanted: set[tuple[int, int]], stored, *, when) -> tuple[
 ]:
     """Write the difference between `wanted` and the `stored` memberships (a queryset of
     SegmentMember limited to the customers just measured)."""
-    current = set(stored.values_list("segment_id", "customer_id"))
+    current = set(stored.order_by().values_list("segment_id", "customer_id"))
     leaving = current - wanted
     joining = wanted - current
     by_segment: dict[int, list[int]] = {}
