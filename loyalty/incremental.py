@@ -111,10 +111,17 @@ class Window:
 #: otherwise add the ordering columns to the selected ones (and sort every row).
 Source = Callable[[Window], Iterable[int]]
 _sources: list[tuple[str, Source]] = []
+#: Sources whose answer is the same for every step of a night (nothing a step writes
+#: changes it): asked once per night (`candidates(..., cache=)`).
+_per_night: set[str] = set()
 
 
-def register_source(name: str, source: Source) -> None:
-    """Add a candidate source (idempotent by name: a re-registration replaces it)."""
+def register_source(name: str, source: Source, *, per_night: bool = False) -> None:
+    """Add a candidate source (idempotent by name: a re-registration replaces it).
+    `per_night`: no step of the night changes what it finds (it is then asked once)."""
+    _per_night.discard(name)
+    if per_night:
+        _per_night.add(name)
     for i, (existing, _fn) in enumerate(_sources):
         if existing == name:
             _sources[i] = (name, source)
@@ -126,12 +133,18 @@ def sources() -> list[tuple[str, Source]]:
     return list(_sources)
 
 
-def candidates(window: Window) -> tuple[set[int], dict[str, int]]:
-    """The union of every source's customers, and how many each source gave."""
+def candidates(window: Window, *, cache: dict | None = None) -> tuple[set[int], dict[str, int]]:
+    """The union of every source's customers, and how many each source gave. `cache`
+    (one per night) keeps the per-night sources' answers for the night's later steps."""
     found: set[int] = set()
     counts: dict[str, int] = {}
     for name, source in _sources:
-        ids = set(source(window))
+        if cache is not None and name in _per_night and name in cache:
+            ids = cache[name]
+        else:
+            ids = set(source(window))
+            if cache is not None and name in _per_night:
+                cache[name] = ids
         counts[name] = len(ids)
         found |= ids
     return found, counts
@@ -153,13 +166,13 @@ def orders_stamped(w: Window):
     changed since: the stamp covers changes whose intake events were already cleaned up."""
     return Customer.objects.filter(
         shop=w.shop, orders_changed_at__gte=w.since
-    ).values_list("pk", flat=True)
+    ).order_by().values_list("pk", flat=True)
 
 
 def new_customers(w: Window):
     return Customer.objects.filter(
         shop=w.shop, pk__gt=w.last_customer_id
-    ).values_list("pk", flat=True)
+    ).order_by().values_list("pk", flat=True)
 
 
 def category_changes(w: Window):
@@ -227,10 +240,14 @@ def lifecycle_dates(w: Window):
     return lifecycle.customers_due(w.shop.pk, w.last_as_of, w.as_of)
 
 
+# Facts written by the storefront and staff, not by the night's steps: asked once a night.
 for _name, _source in (
     ("order_events", order_events),
     ("orders_stamped", orders_stamped),
     ("new_customers", new_customers),
+):
+    register_source(_name, _source, per_night=True)
+for _name, _source in (
     ("category_changes", category_changes),
     ("points_entries", points_entries),
     ("window_edges", window_edges),

@@ -107,6 +107,8 @@ class Night:
     window: incremental.Window | None = None
     keep_full: bool = False
     results: list[dict] = field(default_factory=list)
+    #: The per-night candidate sources' answers (loyalty.incremental.candidates).
+    sources_seen: dict = field(default_factory=dict, repr=False)
 
     def candidates(
         self, holders=(), *, edges: incremental.Edges | None = None
@@ -117,7 +119,7 @@ class Night:
         if self.full or self.window is None:
             return None
         window = replace(self.window, edges=edges or incremental.edges_of(holders))
-        return incremental.candidates(window)
+        return incremental.candidates(window, cache=self.sources_seen)
 
     def as_json(self) -> dict:
         w = self.window

@@ -18,8 +18,8 @@ Then, in keyset chunks of candidates (each chunk atomic): lock the chunk's accou
 positive balance, insert the chunk's `expired` entries with one INSERT ... SELECT that
 aggregates the chunk's ledger, and move the balances by the same amounts with one UPDATE.
 The cost follows the candidates' entries, not the accounts times the ledger: the chunk's
-sums read the customer index alone (it carries the points), the accounts by their key range. The same SQL
-runs on PostgreSQL and SQLite (only the row lock is PostgreSQL's).
+sums read the customer index alone (it carries the points), the accounts by their key
+range. The same SQL runs on PostgreSQL and SQLite (only the row lock is PostgreSQL's).
 """
 
 from __future__ import annotations
