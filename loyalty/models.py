@@ -237,6 +237,14 @@ class Condition(models.Model):
         return self.get_kind_display()
 
 
+class MoveDirection(models.IntegerChoices):
+    # Choices, so that the history list's filter offers them without a DISTINCT over
+    # millions of rows.
+    UP = 1, _("Up")
+    DOWN = -1, _("Down")
+    NONE = 0, _("No move (placement or lock)")
+
+
 class ChangeReason(models.TextChoices):
     RULE = "rule", _("Rule")
     FALLBACK = "fallback", _("No rule holds: default category")
@@ -270,7 +278,8 @@ class CategoryChange(models.Model):
     as_of = models.DateField(_("decided for"))
     reason = models.CharField(_("why"), max_length=16, choices=ChangeReason.choices)
     direction = models.SmallIntegerField(
-        _("direction"), default=0, help_text=_("1 up, -1 down, 0 no move")
+        _("direction"), default=0, choices=MoveDirection.choices,
+        help_text=_("1 up, -1 down, 0 no move"),
     )
     rule = models.ForeignKey(
         Rule, verbose_name=_("rule"), on_delete=models.SET_NULL, null=True, blank=True,
@@ -292,6 +301,10 @@ class CategoryChange(models.Model):
         indexes = [
             models.Index(fields=["customer", "changed_at"], name="change_customer_idx"),
             models.Index(fields=["changed_at", "shop"], name="change_when_idx"),
+            # The statistics' moves of the days not rolled up yet, counted from the index.
+            models.Index(fields=["shop", "changed_at"], include=["direction"],
+                         condition=~Q(direction=0) & ~Q(reason="registered"),
+                         name="change_moves_idx"),
         ]
 
     def __str__(self) -> str:

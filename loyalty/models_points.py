@@ -242,7 +242,10 @@ class PointsEntry(models.Model):
             # a range of customers read the index alone (index-only scans on PostgreSQL).
             models.Index(fields=["customer", "created_at"], include=["points"],
                          name="points_customer_idx"),
-            models.Index(fields=["created_at", "shop"], name="points_when_idx"),
+            # By date; with kind and points, so that the statistics' days not rolled up yet
+            # are summed from the index alone.
+            models.Index(fields=["created_at", "shop"], include=["kind", "points"],
+                         name="points_when_idx"),
             # The expiry's candidates: credits by date, read from the index alone.
             models.Index(fields=["created_at", "shop", "customer"], condition=Q(points__gt=0),
                          name="points_credit_when_idx"),

@@ -285,8 +285,9 @@ def _live_moves(period: Period):
         .exclude(reason=ChangeReason.REGISTERED).exclude(direction=0)
         .annotate(week=TruncWeek("changed_at", tzinfo=period.shop.tz))
         .order_by().values("week")
-        .annotate(up=Count("pk", filter=Q(direction__gt=0)),
-                  down=Count("pk", filter=Q(direction__lt=0)))
+        # Counted by a column of the moves index (loyalty change_moves_idx), not the id.
+        .annotate(up=Count("direction", filter=Q(direction__gt=0)),
+                  down=Count("direction", filter=Q(direction__lt=0)))
         .values_list("week", "up", "down")
     )
 

@@ -115,14 +115,26 @@ def search_by_customer(queryset: QuerySet, search_term: str, *, customer_path: s
 
     for word in search_term.split():
         customers = list(
-            Customer.objects.filter(customers_matching(word))
+            Customer.objects.filter(customers_matching(word)).order_by()
             .values_list("pk", flat=True)[:SEARCH_CUSTOMERS]
         )
         match = Q(**{f"{customer_path}__in": customers})
         for name in extra:
-            match |= Q(**{name: word})
+            match |= _exactly(queryset.model, name, word)
         queryset = queryset.filter(match)
     return queryset
+
+
+def _exactly(model, name: str, word: str) -> Q:
+    """`name` equal to `word`; through a relation ("order__number"), the related rows are
+    looked up first and matched by id (an OR across a join would scan the table)."""
+    relation, _sep, field = name.partition("__")
+    if not field or "__" in field:
+        return Q(**{name: word})
+    related = model._meta.get_field(relation).related_model
+    ids = list(related._default_manager.filter(**{field: word}).order_by()
+               .values_list("pk", flat=True)[:SEARCH_CUSTOMERS])
+    return Q(**{f"{relation}__in": ids})
 
 
 #: The search help of lists of rows with an order and a customer.

@@ -113,3 +113,24 @@ def test_a_customers_page_lists_the_latest_twenty_ledger_rows_and_links_to_all(
     assert "The latest 20 of 25." in html
     assert (f'{reverse("admin:loyalty_pointsentry_changelist")}'
             f'?customer__id__exact={customer.pk}') in html
+
+
+def test_the_points_ledger_is_searched_by_order_number_or_customer(admin_client, shop):
+    """The order number is looked up among orders first and matched by id (an OR across
+    the join to orders scanned the whole ledger: 24 s at 8.5M entries)."""
+    from loyalty.models import PointsEntry, PointsKind
+
+    ann = CustomerFactory(shop=shop, email="ann.kowalska@example.com")
+    bob = CustomerFactory(shop=shop, email="bob@example.com")
+    for customer, value, number in ((ann, "100.00", "A-1"), (bob, "200.00", "B-1")):
+        PointsEntry.objects.create(shop=shop, customer=customer, kind=PointsKind.EARNED,
+                                   points=5, order=order(customer, value, number=number))
+    url = reverse("admin:loyalty_pointsentry_changelist")
+
+    def found(q):
+        return sorted((e.customer.email, e.order.number if e.order else None)
+                      for e in admin_client.get(url, {"q": q}).context["cl"].result_list)
+
+    assert found("B-1") == [("bob@example.com", "B-1")]
+    assert found("kowalska") == [("ann.kowalska@example.com", "A-1")]
+    assert found("C-9") == []
