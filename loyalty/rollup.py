@@ -127,7 +127,7 @@ def daily_orders(shop: Shop, when: Q, *, customer_ids=None):
     return (
         orders.annotate(day=TruncDate("placed_at", tzinfo=shop.tz))
         .order_by().values("day", "customer__category_id")
-        .annotate(n=Count("pk"), total=Sum(net))
+        .annotate(n=Count("placed_at"), total=Sum(net))  # placed_at: from the covering index
         .values_list("day", "customer__category_id", "n", "total")
     )
 
