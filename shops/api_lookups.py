@@ -37,6 +37,18 @@ class _Rows:
         self.attnames = [f.attname for f in fields]
         self.columns = [f.column for f in fields]
         self._fields = fields
+        self._converters: dict[str, list] = {}  # per database alias
+
+    def _converters_of(self, connection) -> list[list]:
+        """Each column's converters (the backend's, then the field's), as the ORM's compiler
+        collects them; the same for every row, so collected once per database."""
+        if connection.alias not in self._converters:
+            self._converters[connection.alias] = [
+                connection.ops.get_db_converters(f.cached_col)
+                + f.cached_col.get_db_converters(connection)
+                for f in self._fields
+            ]
+        return self._converters[connection.alias]
 
     def select(self, table_alias: str) -> str:
         quote = connection.ops.quote_name
@@ -44,12 +56,11 @@ class _Rows:
 
     def build(self, values) -> Model:
         converted = []
-        for field, value in zip(self._fields, values, strict=True):
+        for field, converters, value in zip(self._fields, self._converters_of(connection),
+                                            values, strict=True):
             if value is not None:
-                col = field.cached_col
-                for convert in (connection.ops.get_db_converters(col)
-                                + col.get_db_converters(connection)):
-                    value = convert(value, col, connection)
+                for convert in converters:
+                    value = convert(value, field.cached_col, connection)
             converted.append(value)
         return self.model.from_db(connection.alias, self.attnames, converted)
 
