@@ -29,14 +29,15 @@ router = Router(tags=["pricing"])
 def quote_out(result: services.CartQuote) -> dict:
     quote = result.quote
     names = {e.discount_id: e.name for e in quote.breakdown}
-    gifts = Product.objects.filter(shop=result.shop, pk__in=quote.gift_product_ids)
+    # The gifts' query is built only when there are gifts (a queryset costs Python to build).
+    gifts = (Product.objects.filter(shop=result.shop, pk__in=quote.gift_product_ids)
+             .order_by("sku") if quote.gift_product_ids else [])
     return {
         "currency": result.currency, "client_type": result.client_type, "date": result.today,
         "goods_total": quote.goods_total, "discount_total": quote.discount_total,
         "total": quote.total, "free_shipping": quote.free_shipping,
         "points_to_earn": quote.points_to_earn, "promo_code": quote.promo_code,
-        "gifts": [{"id": p.pk, "sku": p.sku, "name": p.name} for p in gifts.order_by("sku")]
-        if quote.gift_product_ids else [],
+        "gifts": [{"id": p.pk, "sku": p.sku, "name": p.name} for p in gifts],
         "lines": [
             {
                 "sku": line.sku, "name": product.name, "quantity": line.quantity,
