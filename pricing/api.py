@@ -15,7 +15,8 @@ from ninja import Query, Router, Status
 
 from shops.api import ERRORS
 from shops.api_base import check_currency, conflict, invalid, invalid_from, order_or_404, shop_of
-from shops.models import Customer, Product, Shop
+from shops.api_lookups import quote_lookup
+from shops.models import Product
 
 from . import services
 from .api_schemas import ConfirmIn, ConfirmOut, QuoteIn, QuoteOut
@@ -28,14 +29,15 @@ router = Router(tags=["pricing"])
 def quote_out(result: services.CartQuote) -> dict:
     quote = result.quote
     names = {e.discount_id: e.name for e in quote.breakdown}
-    gifts = Product.objects.filter(shop=result.shop, pk__in=quote.gift_product_ids)
+    # The gifts' query is built only when there are gifts (a queryset costs Python to build).
+    gifts = (Product.objects.filter(shop=result.shop, pk__in=quote.gift_product_ids)
+             .order_by("sku") if quote.gift_product_ids else [])
     return {
         "currency": result.currency, "client_type": result.client_type, "date": result.today,
         "goods_total": quote.goods_total, "discount_total": quote.discount_total,
         "total": quote.total, "free_shipping": quote.free_shipping,
         "points_to_earn": quote.points_to_earn, "promo_code": quote.promo_code,
-        "gifts": [{"id": p.pk, "sku": p.sku, "name": p.name} for p in gifts.order_by("sku")]
-        if quote.gift_product_ids else [],
+        "gifts": [{"id": p.pk, "sku": p.sku, "name": p.name} for p in gifts],
         "lines": [
             {
                 "sku": line.sku, "name": product.name, "quantity": line.quantity,
@@ -61,14 +63,12 @@ def quote_out(result: services.CartQuote) -> dict:
     }
 
 
-def _cart(shop: Shop, lines) -> list[tuple[Product, int]]:
-    skus = [line.sku for line in lines]
-    found = {p.sku: p for p in Product.objects.filter(shop=shop, sku__in=set(skus))}
-    for index, sku in enumerate(skus):
-        if sku not in found:
+def _cart(lines, products: dict[str, Product]) -> list[tuple[Product, int]]:
+    for index, line in enumerate(lines):
+        if line.sku not in products:
             raise invalid(f"lines.{index}.sku",
-                          _("No product with SKU %(sku)s in this shop.") % {"sku": sku})
-    return [(found[line.sku], line.quantity) for line in lines]
+                          _("No product with SKU %(sku)s in this shop.") % {"sku": line.sku})
+    return [(products[line.sku], line.quantity) for line in lines]
 
 
 def _lang(request, lang: str | None) -> str:
@@ -81,15 +81,15 @@ def quote_post(request, payload: QuoteIn, lang: Query[str | None] = None):
     shop = shop_of(request)
     if payload.currency is not None:
         check_currency(shop, payload.currency)
-    customer = None
-    if payload.customer is not None:
-        customer = Customer.objects.filter(shop=shop, external_id=payload.customer).first()
-        if customer is None:
-            raise invalid("customer", _("No customer with this external id in this shop."))
-        customer.shop = shop
-    elif payload.client_type is None:
+    if payload.customer is None and payload.client_type is None:
         raise invalid("client_type", _("Give a customer or a client type."))
-    cart = _cart(shop, payload.lines)
+    # The customer and the products in one read (shops.api_lookups).
+    found = quote_lookup(shop=shop, customer=payload.customer,
+                         skus=[line.sku for line in payload.lines])
+    customer = found.customer
+    if payload.customer is not None and customer is None:
+        raise invalid("customer", _("No customer with this external id in this shop."))
+    cart = _cart(payload.lines, found.products)
     with translation.override(_lang(request, lang)):
         try:
             result = services.cart_quote(

@@ -4,10 +4,18 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from ninja import Schema
 from pydantic import Field
 
-from shops.api_schemas import ClientTypeName, Currency, Day, ExternalId, Quantity, Sku, Text
+from shops.api_schemas import (
+    ClientTypeName,
+    Currency,
+    Day,
+    ExternalId,
+    Quantity,
+    Schema,
+    Sku,
+    Text,
+)
 
 
 class CartLineIn(Schema):

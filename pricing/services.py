@@ -202,7 +202,6 @@ def cart_inputs(
     )
 
 
-@transaction.atomic
 def cart_quote(
     *,
     shop: Shop,
@@ -217,8 +216,8 @@ def cart_quote(
 
     A customer's own client type wins over ``client_type``. ``today`` defaults to the shop's
     local date (promo code validity). ``points``: how many of the customer's points to
-    redeem (capped by the balance and the total). Reads only: a fixed number of queries
-    (see selectors).
+    redeem (capped by the balance and the total). Reads only: one query (see selectors),
+    so no transaction of its own: a single statement reads one snapshot.
     """
     if not isinstance(points, int) or points < 0:
         raise ValidationError({"points": _("Points to redeem must be a whole number, 0 or more.")})

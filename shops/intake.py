@@ -59,12 +59,18 @@ KEEP_DONE_DAYS = 7
 # --- the write side ------------------------------------------------------------------------
 
 
+def event_for(order: Order, kind: str) -> IntakeEvent:
+    """The (unsaved) event of a change to `order`."""
+    return IntakeEvent(
+        shop_id=order.shop_id, customer_id=order.customer_id, order_id=order.pk, kind=kind
+    )
+
+
 def record(order: Order, kind: str) -> IntakeEvent:
     """Write the event of a change to `order` (inside the caller's transaction) and ask
     for a drain after commit."""
-    event = IntakeEvent.objects.create(
-        shop_id=order.shop_id, customer_id=order.customer_id, order_id=order.pk, kind=kind
-    )
+    event = event_for(order, kind)
+    event.save(force_insert=True)
     schedule_drain()
     return event
 

@@ -45,6 +45,33 @@ def test_the_same_order_posted_twice_is_recorded_once(api):
     assert (Order.objects.count(), OrderLine.objects.count()) == (1, 2)
 
 
+def test_a_number_recorded_meanwhile_by_another_request_is_judged_as_a_replay(
+        api, monkeypatch):
+    """The number's unique constraint catches what the lookup could not see (a concurrent
+    POST of the same number): nothing is written twice, the request goes on (its
+    transaction intact) and answers as a replay would."""
+    from shops import api as shops_api
+    from shops.api_lookups import order_post_lookup
+
+    assert api.post("/orders", order_body()).status_code == 201
+
+    def lookup_too_early(**kwargs):  # what a lookup racing the first POST saw
+        found = order_post_lookup(**kwargs)
+        found.recorded = False
+        return found
+
+    monkeypatch.setattr(shops_api, "order_post_lookup", lookup_too_early)
+    same = api.post("/orders", order_body())
+    other = api.post("/orders", order_body(status="new"))
+
+    assert same.status_code == 200
+    assert same.json()["goods_total"] == "125.00"
+    assert other.status_code == 409
+    assert set(fields(other)) == {"status"}
+    assert Order.objects.count() == 1
+    assert OrderLine.objects.count() == 2
+
+
 def test_lines_in_another_order_and_numbers_as_json_numbers_are_the_same_payload(api):
     api.post("/orders", order_body())
     body = order_body(shipping_cost=12, lines=[
