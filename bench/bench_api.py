@@ -158,7 +158,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_worker(broker: str) -> subprocess.Popen:
+def start_worker(broker: str, concurrency: int = 1) -> subprocess.Popen:
     # Messages are delivered too (the worker runs every task), to a sink: no SMTP server.
     env = {**os.environ, "CELERY_BROKER_URL": broker,
            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
@@ -167,7 +167,8 @@ def start_worker(broker: str) -> subprocess.Popen:
          "-l", "info" if os.environ.get("BENCH_WORKER_LOG") else "warning",
          *(["--logfile", os.environ["BENCH_WORKER_LOG"]] if os.environ.get("BENCH_WORKER_LOG")
            else []),
-         "--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+         "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
+         "--without-heartbeat"],
         cwd=ROOT, env=env,
     )
 
@@ -353,6 +354,8 @@ def main() -> None:
     parser.add_argument("--quote-pause", type=float, default=0.05)
     parser.add_argument("--scale", type=float, default=1.5)
     parser.add_argument("--broker", default=DEFAULT_BROKER)
+    parser.add_argument("--worker-concurrency", type=int, default=1,
+                        help="Celery worker processes (drains run side by side; make run: 2)")
     args = parser.parse_args()
 
     # This process is a producer like gunicorn: its own order POST (the statement count)
@@ -363,7 +366,7 @@ def main() -> None:
     prefix = f"A{datetime.now(UTC):%Y%m%d%H%M%S}"
     statements, sql = statements_per_order(world, prefix)
     load_before = os.getloadavg()
-    worker = start_worker(args.broker)
+    worker = start_worker(args.broker, args.worker_concurrency)
     port = free_port()
     server = start_server(port, args.workers, args.threads, args.broker, args.window_ms)
     try:
@@ -394,7 +397,8 @@ def main() -> None:
     total = len(measured["posted"])
     print(f"gunicorn {args.workers} gthread workers x {args.threads} threads, "
           f"{args.connections} keep-alive order connections + 1 quote connection; "
-          f"Celery worker -c 1 on {args.broker}; kick window {args.window_ms} ms")
+          f"Celery worker -c {args.worker_concurrency} on {args.broker}; "
+          f"kick window {args.window_ms} ms")
     print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f}")
     print(f"statements per order POST (BEGIN and COMMIT included): {statements}")
     print(f"orders: {rate:.1f} orders/s over {measured['wall']:.1f} s ({len(lat)} measured, "
