@@ -10,6 +10,7 @@ chunks (ids already seen, an order's first row, the returns planned per order).
 from __future__ import annotations
 
 import io
+import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -210,6 +211,27 @@ class _Customers:
 
 _ORDER_COLUMNS = ("customer_external_id", "placed_at", "status", "paid_in_full",
                   "shipping_method", "shipping_cost", "delivery_city")
+#: Columns whose values repeat from order to order (one string object each).
+_REPEATED = frozenset({"customer_external_id", "status", "shipping_method", "delivery_city"})
+_NO_DISCOUNT = Decimal(0)
+
+
+class OrderValues:
+    """An order's first-row values, read as `values[name]`. A million orders stay in memory
+    until the file is checked: slots instead of a dict, and repeated strings (statuses,
+    methods, cities, customers) shared, keep an order at a few hundred bytes."""
+
+    __slots__ = _ORDER_COLUMNS
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        for name in _ORDER_COLUMNS:
+            value = values[name]
+            if name in _REPEATED and type(value) is str:
+                value = sys.intern(value)
+            setattr(self, name, value)
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
 
 
 @dataclass(slots=True)
@@ -219,7 +241,7 @@ class OrderDraft:
 
     line: int
     number: str
-    values: dict[str, Any]
+    values: OrderValues
     lines: list[tuple[int, int, Decimal, Decimal]] = field(default_factory=list)
     total: Decimal | None = None
     customer_id: int = 0
@@ -286,7 +308,7 @@ class _Orders:
                 values = {name: cells.get(row, name, parse, required=name in self.required)
                           for name, parse in self.parsers.items()}
                 draft = self.drafts[number] = OrderDraft(line=row.line, number=number,
-                                                         values=values)
+                                                         values=OrderValues(values))
                 customer_id = values["customer_external_id"]
                 if customer_id is not BAD and customer_id not in self.customers:
                     cells.error(row.line, "customer_external_id", _(
@@ -323,7 +345,7 @@ class _Orders:
             quantity = cells.get(row, "quantity", _quantity, required=True)
             unit_price = cells.get(row, "unit_price", _amount, required=True)
             discount = cells.get(row, "discount", _amount)
-            discount = Decimal(0) if discount is MISSING else discount
+            discount = _NO_DISCOUNT if discount is MISSING else discount
             if BAD not in (quantity, unit_price, discount) and discount > unit_price * quantity:
                 cells.error(row.line, "discount", _("A line's discount cannot exceed its value."))
             cells.check_shop_and_currency(row)
