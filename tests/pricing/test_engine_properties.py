@@ -10,7 +10,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pricing.engine import (
@@ -234,8 +234,36 @@ def test_adding_a_discount_never_raises_the_total(lines, customer, configs, code
         ), f"adding {added.id} raised the total"
 
 
+# Found by this test: 1% off 0.01 leaves 0.0099, the same price once rounded, yet it used to
+# win the line alone and push out the segment's free shipping while being rejected itself
+SUB_CENT_EXCLUSIVE = (
+    (CartLine(product_id=0, sku="SKU-0", name="Product 0", quantity=1, unit_price=D("0.01")),),
+    CustomerContext(
+        client_type="retail",
+        today=date(2025, 6, 1),
+        category_percent=D(1),
+        segment_ids=frozenset({1}),
+    ),
+    [
+        SegmentAdvantage(
+            id="segment",
+            name="segment",
+            client_type="retail",
+            stacking="sum",
+            segment_id=1,
+            tiers=(SegmentTier(D(0), free_shipping=True),),
+        ),
+        CategoryDiscount(
+            id="category", name="category", client_type="retail", stacking="exclusive_if_higher"
+        ),
+    ],
+    None,
+)
+
+
 @settings(max_examples=400, deadline=None)
 @given(cart_lines(), customers(), discount_configs(), st.sampled_from([None, "CODE"]))
+@example(*SUB_CENT_EXCLUSIVE)
 def test_removing_a_rejected_discount_never_changes_the_quote(lines, customer, configs, code):
     configs = one_code(configs)
     cart = Cart(lines=lines, currency_exponent=2, promo_code=code)

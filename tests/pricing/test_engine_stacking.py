@@ -212,6 +212,41 @@ def test_exclusive_equal_to_the_others_does_not_apply():
     assert summary(result)[0] == ("category", "rejected", D("0"), "exclusive_not_higher")
 
 
+def test_exclusive_taking_less_than_a_cent_off_does_not_push_out_free_shipping():
+    # The minimal cart the property test found: 1% of 0.01 leaves 0.0099, lower than the
+    # segment's 0.01 but the same price once rounded. Winning the line there took nothing
+    # off and rejected the segment, so the customer lost free shipping to a rejected discount.
+    result = quote(
+        cart(line(1, "0.01")),
+        customer(category_percent=D("1"), segment_ids={7}),
+        [segment(SegmentTier(D("0"), free_shipping=True)), category("exclusive_if_higher")],
+    )
+
+    assert (result.total, result.free_shipping) == (D("0.01"), True)
+    assert summary(result) == [
+        ("segment", "applied", D("0"), None),
+        ("category", "rejected", D("0"), "exclusive_not_higher"),
+    ]
+    assert result.lines[0].rejected == (LineRejection("category", Reason.EXCLUSIVE_NOT_HIGHER),)
+
+
+def test_exclusive_equal_to_the_others_once_rounded_keeps_the_others_and_their_gift():
+    # 10.4% alone leaves 0.896, the threshold's 10% leaves 0.90: the same price to the cent,
+    # so the tie keeps the threshold, its gift and its points.
+    result = quote(
+        cart(line(1, "1")),
+        customer(category_percent=D("10.4")),
+        [threshold("10", gift_product_ids=(5,), bonus_points=10), category("exclusive_if_higher")],
+    )
+
+    assert result.total == D("0.90")
+    assert (result.gift_product_ids, result.points_granted) == ((5,), 10)
+    assert summary(result) == [
+        ("threshold", "applied", D("0.10"), None),
+        ("category", "rejected", D("0"), "exclusive_not_higher"),
+    ]
+
+
 def test_lone_exclusive_applies():
     result = quote(
         cart(line(1, "100")), customer(category_percent=D("10")), [category("exclusive_if_higher")]
