@@ -60,6 +60,7 @@ class LineResult:
     # line_shares' allocation, kept because both the cap and the breakdown ask for it; valid
     # across a give-back since total - give_back does not change
     allocated: list[Decimal] | None = None
+    unfloored: Decimal = ZERO  # the exact value before the minimum price floor
 
 
 @dataclass(slots=True)
@@ -192,12 +193,15 @@ def price(
                 priced.won.add(id(winner))
                 priced.exclusive_lines += 1
         floor_value = floor * (line.quantity - free)
+        unfloored = value
         cut = value < floor_value
         if cut:
             value = floor_value
         line_total = value.quantize(quantum, ROUND_HALF_UP)
         order_total += line_total
-        append_line(LineResult(value, line_total, free, cut, made, winner, beaten))
+        append_line(
+            LineResult(value, line_total, free, cut, made, winner, beaten, unfloored=unfloored)
+        )
     priced.total = order_total
 
     for c in included:

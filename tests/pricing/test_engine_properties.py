@@ -261,9 +261,29 @@ SUB_CENT_EXCLUSIVE = (
 )
 
 
+# Found by this test: 2% of 0.48 is 0.0096, its truncated share of the line's discount 0.00,
+# yet it pulls 0.2304 down to 0.23: it used to be listed as rejected (no_effect)
+SUB_CENT_SHARE = (
+    (CartLine(product_id=0, sku="SKU-0", name="Product 0", quantity=1, unit_price=D("0.48")),),
+    CustomerContext(client_type="retail", today=date(2025, 6, 1)),
+    [
+        CumulativeDiscount(
+            id="cumulative", name="cumulative", client_type="retail",
+            tiers=(CumulativeTier(D(0), D(2)),),
+        ),
+        ThresholdDiscount(
+            id="threshold", name="threshold", client_type="retail",
+            tiers=(ThresholdTier(D(0), D(50)),),
+        ),
+    ],
+    None,
+)
+
+
 @settings(max_examples=400, deadline=None)
 @given(cart_lines(), customers(), discount_configs(), st.sampled_from([None, "CODE"]))
 @example(*SUB_CENT_EXCLUSIVE)
+@example(*SUB_CENT_SHARE)
 def test_removing_a_rejected_discount_never_changes_the_quote(lines, customer, configs, code):
     configs = one_code(configs)
     cart = Cart(lines=lines, currency_exponent=2, promo_code=code)

@@ -140,6 +140,41 @@ def test_sum_never_goes_beyond_one_hundred_percent():
     assert [e.amount for e in result.breakdown] == [D("50.00"), D("50.00")]
 
 
+def test_a_discount_taking_less_than_a_cent_exactly_is_applied():
+    # The minimal cart for what the property test found: 2% of 0.48 is 0.0096, under a
+    # cent, but with the threshold's 0.24 it brings 0.48 to 0.2304, i.e. 0.23 instead of
+    # 0.24. Its truncated share of the line's 0.25 is 0.00 (the remainder goes to the last
+    # discount), so it used to be listed as rejected (no_effect) while removing it raised
+    # the total. A discount that took something off exactly is applied, even at 0.00.
+    discounts = [cumulative("2"), threshold("50")]
+
+    result = quote(cart(line(1, "0.48")), customer(), discounts)
+    without = quote(cart(line(1, "0.48")), customer(), discounts[1:])
+
+    assert (result.total, without.total) == (D("0.23"), D("0.24"))
+    assert summary(result) == [
+        ("cumulative", "applied", D("0.00"), None),
+        ("threshold", "applied", D("0.25"), None),
+    ]
+    assert [(d.discount_id, d.amount) for d in result.lines[0].discounts] == [
+        ("cumulative", D("0.00")),
+        ("threshold", D("0.25")),
+    ]
+
+
+def test_a_discount_taking_less_than_a_cent_that_changes_no_price_has_no_effect():
+    # 0.1% of 1.00 leaves 0.499 with the threshold: 0.50 with or without it
+    discounts = [cumulative("0.1"), threshold("50")]
+
+    result = quote(cart(line(1, "1")), customer(), discounts)
+
+    assert result.total == quote(cart(line(1, "1")), customer(), discounts[1:]).total
+    assert summary(result) == [
+        ("cumulative", "rejected", D("0.00"), "no_effect"),
+        ("threshold", "applied", D("0.50"), None),
+    ]
+
+
 # --- exclusive_if_higher, per product line ---
 
 
