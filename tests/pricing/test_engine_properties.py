@@ -280,10 +280,41 @@ SUB_CENT_SHARE = (
 )
 
 
+def _offer_line(pid, price, quantity, collections):
+    return CartLine(
+        product_id=pid, sku=f"SKU-{pid}", name=f"Product {pid}", quantity=quantity,
+        unit_price=D(price), collections=frozenset(collections),
+    )
+
+
+# Found by this test: offer_a freed a 0.00 unit (taking nothing, rejected) and by claiming
+# it made offer_b free a 0.01 unit instead of that one
+ZERO_PRICED_UNIT = (
+    (
+        _offer_line(0, "0", 1, "AB"),
+        _offer_line(1, "0", 1, "A"),
+        _offer_line(2, "0.01", 2, "B"),
+    ),
+    CustomerContext(client_type="retail", today=date(2025, 6, 1)),
+    [
+        SpecialOffer(
+            id="offer_b", name="offer_b", client_type="retail", collection="B",
+            buy_quantity=1, free_quantity=1,
+        ),
+        SpecialOffer(
+            id="offer_a", name="offer_a", client_type="retail", collection="A",
+            buy_quantity=1, free_quantity=1,
+        ),
+    ],
+    None,
+)
+
+
 @settings(max_examples=400, deadline=None)
 @given(cart_lines(), customers(), discount_configs(), st.sampled_from([None, "CODE"]))
 @example(*SUB_CENT_EXCLUSIVE)
 @example(*SUB_CENT_SHARE)
+@example(*ZERO_PRICED_UNIT)
 def test_removing_a_rejected_discount_never_changes_the_quote(lines, customer, configs, code):
     configs = one_code(configs)
     cart = Cart(lines=lines, currency_exponent=2, promo_code=code)

@@ -496,6 +496,26 @@ def test_a_unit_is_free_under_one_offer_only():
     ]
 
 
+def test_a_unit_that_costs_nothing_is_no_part_of_an_offer():
+    # The minimal cart the property test found. offer_a used to make the 0.00 unit free,
+    # take nothing (rejected, no_effect), and by claiming that unit make offer_b free a 0.01
+    # one; without offer_a, offer_b took the 0.00 unit and the order cost a cent more.
+    # Units at 0.00 are now neither counted, freed nor claimed by any offer.
+    shared, only_a = line(1, "0", collections={"A", "B"}), line(2, "0", collections={"A"})
+    paid = line(3, "0.01", 2, collections={"B"})
+    offer_a, offer_b = offer(1, 1, collection="A", id="offer_a"), offer(1, 1, "B", id="offer_b")
+
+    result = quote(cart(shared, only_a, paid), customer(), [offer_b, offer_a])
+    without_a = quote(cart(shared, only_a, paid), customer(), [offer_b])
+
+    assert (result.total, without_a.total) == (D("0.01"), D("0.01"))
+    assert [ln.free_quantity for ln in result.lines] == [0, 0, 1]
+    assert summary(result) == [
+        ("offer_b", "applied", D("0.01"), None),
+        ("offer_a", "rejected", D("0"), "not_enough_units"),
+    ]
+
+
 def test_offers_on_different_collections_both_apply():
     result = quote(
         cart(line(1, "50", 4, collections={"T"}), line(2, "10", 2, collections={"S"})),
