@@ -3,8 +3,6 @@
 from datetime import date
 from decimal import Decimal as D
 
-import pytest
-
 from pricing.engine import (
     REASON_MESSAGES,
     AppliedDiscount,
@@ -518,16 +516,12 @@ def test_a_unit_that_costs_nothing_is_no_part_of_an_offer():
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: an offer that loses every line it frees to an exclusive keeps its claims",
-)
-def test_an_offer_losing_its_lines_to_an_exclusive_does_not_change_the_price():
+def test_an_offer_losing_its_lines_to_an_exclusive_releases_its_units():
     # Found by test_removing_a_rejected_discount_never_changes_the_quote once the 0.00-unit
     # case was fixed. offer_a (buy 2 get 1 on A) claims 3 units of the 0.11 line, which the
     # exclusive 21% then wins (0.43 against 0.44), so offer_a is rejected (lost_to_exclusive);
-    # but its claim left offer_b (buy 1 get 1 on B) 3 free 0.01 units instead of 4: 0.44,
-    # against 0.43 without offer_a. Adding a discount raised the total.
+    # but its claim used to leave offer_b (buy 1 get 1 on B) 3 free 0.01 units instead of 4:
+    # 0.44, against 0.43 without offer_a. The order is now priced again without offer_a.
     cheap = line(1, "0.01", 4, collections={"B"})
     both = line(2, "0.11", 5, collections={"A", "B"})
     member = customer(category_percent=D("21"))
@@ -537,9 +531,10 @@ def test_an_offer_losing_its_lines_to_an_exclusive_does_not_change_the_price():
     result = quote(cart(cheap, both), member, [*discounts, offer_a])
     without_a = quote(cart(cheap, both), member, discounts)
 
-    assert summary(result)[2] == ("offer_a", "rejected", D("0"), "lost_to_exclusive")
+    assert summary(result)[2] == ("offer_a", "rejected", D("0.00"), "lost_to_exclusive")
     assert without_a.total == D("0.43")
     assert result.total == without_a.total
+    assert [ln.free_quantity for ln in result.lines] == [4, 0]
 
 
 def test_offers_on_different_collections_both_apply():
