@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from decimal import localcontext
 
 from .breakdown import AppliedDiscount, BreakdownEntry, LineRejection, Quote, QuoteLine, build
-from .eligibility import Candidate, eligibility
+from .eligibility import Candidate, _rank, eligibility
 from .inputs import (
     REASON_MESSAGES,
     Cart,
@@ -109,7 +109,7 @@ def quote(cart: Cart, customer: CustomerContext, discounts: Sequence[Discount]) 
         # An offer claims its units before the exclusive discounts are decided per line: one
         # that then loses every line it frees to an exclusive must not keep its units from
         # the other offers, so the order is priced again without it (it is listed as
-        # rejected, lost_to_exclusive), until no offer is left in that state.
+        # rejected, lost_to_exclusive), one at a time, until no offer is left in that state.
         idle: set[int] = set()
         while True:
             active = [d for d in discounts if id(d) not in idle] if idle else discounts
@@ -119,7 +119,9 @@ def quote(cart: Cart, customer: CustomerContext, discounts: Sequence[Discount]) 
             more = _idle_offers(chosen)
             if not more:
                 break
-            idle.update(id(c.config) for c in more)
+            # one at a time, the first to claim: the later ones may be idle only because of
+            # its claims
+            idle.add(id(min(more, key=_rank).config))
         if idle:
             kept = {id(config): (config, c) for config, c in entries}
             entries = [

@@ -561,6 +561,24 @@ def test_an_offer_losing_its_lines_to_an_exclusive_releases_its_units():
     assert [ln.free_quantity for ln in result.lines] == [4, 0]
 
 
+def test_idle_offers_release_their_units_one_at_a_time():
+    # offer_a claims the 64.67 line that the exclusive 61% wins; its claim leaves offer_b
+    # only half the 0.15 units, too few to beat the exclusive there, so both are idle. Once
+    # offer_a's units are released offer_b frees all six and keeps that line: dropping
+    # both at once would have cost 0.42 more than the order without offer_a.
+    small = line(1, "0.15", 6, minimum="0.07", collections={"B"})
+    large = line(2, "64.67", 6, minimum="0.32", collections={"A", "B"})
+    member = customer(category_percent=D("61"))
+    offer_a, offer_b = offer(1, 1, collection="A", id="offer_a"), offer(1, 1, "B", id="offer_b")
+    discounts = [offer_b, category("exclusive_if_higher")]
+
+    result = quote(cart(small, large), member, [*discounts, offer_a])
+
+    assert result.total == quote(cart(small, large), member, discounts).total == D("151.33")
+    assert [ln.free_quantity for ln in result.lines] == [6, 0]
+    assert summary(result)[2] == ("offer_a", "rejected", D("0.00"), "lost_to_exclusive")
+
+
 def test_offers_on_different_collections_both_apply():
     result = quote(
         cart(line(1, "50", 4, collections={"T"}), line(2, "10", 2, collections={"S"})),
