@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from decimal import localcontext
 
 from .breakdown import AppliedDiscount, BreakdownEntry, LineRejection, Quote, QuoteLine, build
-from .eligibility import eligibility
+from .eligibility import Candidate, _rank, eligibility
 from .inputs import (
     REASON_MESSAGES,
     Cart,
@@ -64,7 +64,7 @@ from .inputs import (
     ThresholdDiscount,
     ThresholdTier,
 )
-from .scenarios import choose
+from .scenarios import Scenario, choose
 
 __all__ = [
     "REASON_MESSAGES",
@@ -106,7 +106,39 @@ def quote(cart: Cart, customer: CustomerContext, discounts: Sequence[Discount]) 
     with localcontext() as context:
         context.prec = 34
         facts = Facts.of(cart, customer)
-        entries, rejected, code_found = eligibility(facts, discounts)
-        eligible = [c for _, c in entries if c is not None and id(c) not in rejected]
-        chosen = choose(facts, eligible)
+        # An offer claims its units before the exclusive discounts are decided per line: one
+        # that then loses every line it frees to an exclusive must not keep its units from
+        # the other offers, so the order is priced again without it (it is listed as
+        # rejected, lost_to_exclusive), one at a time, until no offer is left in that state.
+        idle: set[int] = set()
+        while True:
+            active = [d for d in discounts if id(d) not in idle] if idle else discounts
+            entries, rejected, code_found = eligibility(facts, active)
+            eligible = [c for _, c in entries if c is not None and id(c) not in rejected]
+            chosen = choose(facts, eligible)
+            more = _idle_offers(chosen)
+            if not more:
+                break
+            # one at a time, the first to claim: the later ones may be idle only because of
+            # its claims
+            idle.add(id(min(more, key=_rank).config))
+        if idle:
+            kept = {id(config): (config, c) for config, c in entries}
+            entries = [
+                kept.get(id(d), (d, None)) for d in discounts if id(d) in kept or id(d) in idle
+            ]
+            rejected.update((i, Reason.LOST_TO_EXCLUSIVE) for i in idle)
         return build(facts, entries, rejected, code_found, chosen)
+
+
+def _idle_offers(chosen: Scenario) -> list[Candidate]:
+    """The special offers (not exclusive) in ``chosen`` that free units on no line kept
+    from the exclusive discounts."""
+    offers = [c for c in chosen.included if c.free is not None and not c.exclusive]
+    if not offers:
+        return []
+    live: set[int] = set()
+    for result in chosen.priced.lines:
+        if result.winner is None:
+            live.update(id(c) for c, _ in result.contributions)
+    return [c for c in offers if id(c) not in live]

@@ -10,7 +10,10 @@ Contract: ``build(facts, entries, rejected, code_found, chosen)`` returns the ``
   input order: ``applied`` with the amount it took off (entries sum to ``discount_total``),
   or ``rejected`` with a ``Reason``. An applied entry may carry a reason saying why it took
   less than its nominal amount (``below_minimum_price``, ``code_maximum_discount``) or, when
-  it is applied only for a gift, points or free shipping, why it took nothing.
+  it is applied only for a gift, points or free shipping, why it took nothing. A discount
+  that took under a cent off a line (rounded share 0.00) is applied when giving that exact
+  amount back would raise the line's rounded total (it pulled the line down a cent); a
+  share of 0.00 that changes no line's price stays ``no_effect``.
 * A discount that applies nowhere grants nothing: an ``exclusive_if_higher`` one that won no
   line, or any other one when an exclusive discount won every line, is rejected with its
   per-line reason and gives no gift, no points and no free shipping. Otherwise the
@@ -38,7 +41,7 @@ from .inputs import (
     Reason,
 )
 from .scenarios import Scenario
-from .stacking import line_shares
+from .stacking import LineResult, line_shares
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,21 @@ def _applies(c: Candidate, chosen: Scenario, lines: int) -> bool:
     return not (lines and priced.exclusive_lines == lines)
 
 
+def _pulls_down(facts: Facts, i: int, result: LineResult, c: Candidate, off: Decimal) -> bool:
+    """Whether line ``i`` would be priced higher with ``c``'s exact ``off`` given back: the
+    case of a discount whose rounded share is 0.00 but which pulled the line down a cent.
+
+    Giving ``off`` back is an upper bound of the line's value without ``c`` (later
+    sequential steps took a part of what it left, not more), and the value with it a lower
+    bound, so where even the upper bound rounds to the same total removing ``c`` changes
+    nothing on this line."""
+    line = facts.lines[i]
+    free = result.free_quantity - (c.free[i] if c.free is not None else 0)
+    floor_value = facts.unit_floor[i] * (line.quantity - free)
+    without = max(result.unfloored + off, floor_value)
+    return without.quantize(facts.quantum, ROUND_HALF_UP) > result.total - result.give_back
+
+
 def build(
     facts: Facts,
     entries: list[tuple[Discount, Candidate | None]],
@@ -124,6 +142,8 @@ def build(
     quantum = facts.quantum
     amounts: dict[int, Decimal] = {}
     cut: set[int] = set()
+    # took under a cent off a line (a 0.00 share) that it would cost more without
+    contributed: set[int] = set()
     line_reasons: dict[int, Reason] = {}
     quote_lines = []
     # A line rejection is frozen and the same (discount, reason) recurs on many lines: one
@@ -135,10 +155,12 @@ def build(
         discount = undiscounted - result.total
         applied = []
         result_cut = result.cut
-        for (c, _), share in zip(result.contributions, line_shares(facts, i, result),
-                                 strict=True):
+        for (c, off), share in zip(result.contributions, line_shares(facts, i, result),
+                                   strict=True):
             key = id(c)
             amounts[key] = amounts.get(key, ZERO) + share
+            if off > 0 and not share and _pulls_down(facts, i, result, c, off):
+                contributed.add(key)
             if result_cut:
                 cut.add(key)
             config = c.config
@@ -196,9 +218,12 @@ def build(
                     reason = Reason.CODE_MAXIMUM_DISCOUNT
                 elif key in cut:
                     reason = Reason.BELOW_MINIMUM_PRICE
-                elif not amount and (candidate.value or not benefit):
+                elif not amount and key not in contributed and (candidate.value or not benefit):
                     reason = line_reasons.get(key, Reason.NO_EFFECT)
-                if amount or benefit:  # what took nothing and gives nothing is not applied
+                # what took nothing and gives nothing is not applied; what took something
+                # exactly is, even when its rounded share is 0.00 (it may be the part that
+                # pulled a line down by a cent)
+                if amount or benefit or key in contributed:
                     status = DiscountStatus.APPLIED
                     gifts += candidate.gifts
                     tier_points += candidate.bonus_points

@@ -24,7 +24,9 @@ entered (matched after ``strip().casefold()``) are not considered and not listed
   claims its free units plus its qualifying units); an exclusive offer claims its units on
   its own.
 * Special offers: "buy N get M" makes, for every N+M units of the collection, the M cheapest
-  units free (ties: earlier cart line first).
+  units free (ties: earlier cart line first). A unit priced 0 is no part of any offer: not
+  counted, not freed, not claimed (it would only take a unit from another offer for
+  nothing).
 """
 
 from __future__ import annotations
@@ -166,9 +168,15 @@ class _Evaluator:
         lines = self.facts.lines
         members = self._collection_members.get(offer.collection)
         if members is None:
-            # cheapest first; on equal prices the earlier cart line first
+            # cheapest first; on equal prices the earlier cart line first. A unit that costs
+            # nothing is no part of an offer: freeing it gives nothing, and claiming it
+            # would only take it from another offer
             members = self._collection_members[offer.collection] = sorted(
-                (i for i, line in enumerate(lines) if offer.collection in line.collections),
+                (
+                    i
+                    for i, line in enumerate(lines)
+                    if offer.collection in line.collections and line.unit_price > 0
+                ),
                 key=lambda i: lines[i].unit_price,
             )
         available = 0

@@ -21,9 +21,12 @@ Per line, in this order:
 4. ``exclusive_if_higher``: each one alone on the undiscounted line (an amount spread on
    undiscounted values) against the combined result of all the others, both after the
    minimum price; the one leaving the lowest value (ties: more off, lower ``position``, id)
-   applies alone, nothing else on that line, only if it is strictly lower; else it is
-   rejected there (``exclusive_not_higher``) and the discounts it beats get
-   ``lost_to_exclusive``;
+   applies alone, nothing else on that line, only if the line price it leaves (rounded to
+   the minor unit, as the line total will be) is strictly lower; else it is rejected there
+   (``exclusive_not_higher``) and the discounts it beats get ``lost_to_exclusive``. An
+   exclusive that would take less than a minor unit off the line's price must not win it:
+   it would change nothing the customer pays, yet push out the others' free shipping,
+   gifts and points;
 5. the minimum price floor: each paid unit costs at least ``min(minimum_price, unit_price)``;
    no line is ever negative or above its undiscounted value;
 6. rounding, once: ``line_total = round_half_up(exact value)``.
@@ -57,6 +60,7 @@ class LineResult:
     # line_shares' allocation, kept because both the cap and the breakdown ask for it; valid
     # across a give-back since total - give_back does not change
     allocated: list[Decimal] | None = None
+    unfloored: Decimal = ZERO  # the exact value before the minimum price floor
 
 
 @dataclass(slots=True)
@@ -180,8 +184,8 @@ def price(
             others = floor * (quantity - free) if free else floor * quantity
             if value > others:
                 others = value
-            winner, best_final, best_off, best_units = bests[i]
-            if winner is not None and best_final >= others:
+            winner, best_price, best_off, best_units = bests[i]
+            if winner is not None and best_price >= others.quantize(quantum, ROUND_HALF_UP):
                 winner = None
             if winner is not None:
                 beaten = made
@@ -189,12 +193,15 @@ def price(
                 priced.won.add(id(winner))
                 priced.exclusive_lines += 1
         floor_value = floor * (line.quantity - free)
+        unfloored = value
         cut = value < floor_value
         if cut:
             value = floor_value
         line_total = value.quantize(quantum, ROUND_HALF_UP)
         order_total += line_total
-        append_line(LineResult(value, line_total, free, cut, made, winner, beaten))
+        append_line(
+            LineResult(value, line_total, free, cut, made, winner, beaten, unfloored=unfloored)
+        )
     priced.total = order_total
 
     for c in included:
@@ -227,8 +234,9 @@ def _best_alone(
     facts: Facts, exclusive: list[Candidate]
 ) -> list[tuple[Candidate | None, Decimal, Decimal, int]]:
     """Per line, the exclusive leaving the lowest value (ties: more off, then the first by
-    position): (it, that value, what it takes off, its free units); it is None where none of
-    them takes anything."""
+    position): (it, that value rounded half up to the minor unit, i.e. the line price it
+    would leave, what it takes off, its free units); it is None where none of them takes
+    anything."""
     alone_lanes = [(c, _alone_lanes(facts, c)) for c in exclusive]
     bests = []
     for i in range(len(facts.lines)):
@@ -240,6 +248,8 @@ def _best_alone(
             off, final, units = lane
             if winner is None or final < best_final or (final == best_final and off > best_off):
                 winner, best_final, best_off, best_units = c, final, off, units
+        if winner is not None:
+            best_final = best_final.quantize(facts.quantum, ROUND_HALF_UP)
         bests.append((winner, best_final, best_off, best_units))
     return bests
 

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pricing.engine import (
@@ -234,8 +234,87 @@ def test_adding_a_discount_never_raises_the_total(lines, customer, configs, code
         ), f"adding {added.id} raised the total"
 
 
+# Found by this test: 1% off 0.01 leaves 0.0099, the same price once rounded, yet it used to
+# win the line alone and push out the segment's free shipping while being rejected itself
+SUB_CENT_EXCLUSIVE = (
+    (CartLine(product_id=0, sku="SKU-0", name="Product 0", quantity=1, unit_price=D("0.01")),),
+    CustomerContext(
+        client_type="retail",
+        today=date(2025, 6, 1),
+        category_percent=D(1),
+        segment_ids=frozenset({1}),
+    ),
+    [
+        SegmentAdvantage(
+            id="segment",
+            name="segment",
+            client_type="retail",
+            stacking="sum",
+            segment_id=1,
+            tiers=(SegmentTier(D(0), free_shipping=True),),
+        ),
+        CategoryDiscount(
+            id="category", name="category", client_type="retail", stacking="exclusive_if_higher"
+        ),
+    ],
+    None,
+)
+
+
+# Found by this test: 2% of 0.48 is 0.0096, its truncated share of the line's discount 0.00,
+# yet it pulls 0.2304 down to 0.23: it used to be listed as rejected (no_effect)
+SUB_CENT_SHARE = (
+    (CartLine(product_id=0, sku="SKU-0", name="Product 0", quantity=1, unit_price=D("0.48")),),
+    CustomerContext(client_type="retail", today=date(2025, 6, 1)),
+    [
+        CumulativeDiscount(
+            id="cumulative", name="cumulative", client_type="retail",
+            tiers=(CumulativeTier(D(0), D(2)),),
+        ),
+        ThresholdDiscount(
+            id="threshold", name="threshold", client_type="retail",
+            tiers=(ThresholdTier(D(0), D(50)),),
+        ),
+    ],
+    None,
+)
+
+
+def _offer_line(pid, price, quantity, collections):
+    return CartLine(
+        product_id=pid, sku=f"SKU-{pid}", name=f"Product {pid}", quantity=quantity,
+        unit_price=D(price), collections=frozenset(collections),
+    )
+
+
+# Found by this test: offer_a freed a 0.00 unit (taking nothing, rejected) and by claiming
+# it made offer_b free a 0.01 unit instead of that one
+ZERO_PRICED_UNIT = (
+    (
+        _offer_line(0, "0", 1, "AB"),
+        _offer_line(1, "0", 1, "A"),
+        _offer_line(2, "0.01", 2, "B"),
+    ),
+    CustomerContext(client_type="retail", today=date(2025, 6, 1)),
+    [
+        SpecialOffer(
+            id="offer_b", name="offer_b", client_type="retail", collection="B",
+            buy_quantity=1, free_quantity=1,
+        ),
+        SpecialOffer(
+            id="offer_a", name="offer_a", client_type="retail", collection="A",
+            buy_quantity=1, free_quantity=1,
+        ),
+    ],
+    None,
+)
+
+
 @settings(max_examples=400, deadline=None)
 @given(cart_lines(), customers(), discount_configs(), st.sampled_from([None, "CODE"]))
+@example(*SUB_CENT_EXCLUSIVE)
+@example(*SUB_CENT_SHARE)
+@example(*ZERO_PRICED_UNIT)
 def test_removing_a_rejected_discount_never_changes_the_quote(lines, customer, configs, code):
     configs = one_code(configs)
     cart = Cart(lines=lines, currency_exponent=2, promo_code=code)
