@@ -310,7 +310,11 @@ ZERO_PRICED_UNIT = (
 )
 
 
-@settings(max_examples=400, deadline=None)
+# Derandomized: the same 400 examples on every run, so that the one known open case (a
+# sub-cent discount moving a sequential amount between lines, held by a strict xfail test in
+# test_engine_stacking.py) cannot fail an unrelated CI run; long random searches are run by
+# hand (max_examples=20000) when the engine changes.
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
 @given(cart_lines(), customers(), discount_configs(), st.sampled_from([None, "CODE"]))
 @example(*SUB_CENT_EXCLUSIVE)
 @example(*SUB_CENT_SHARE)
