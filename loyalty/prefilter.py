@@ -104,18 +104,11 @@ def target_sql(
                      "THEN c.category_id")
         params += sticky
     for category in ladder.categories:
-        rules = [r for r in category.rules if r.conditions]
-        if not rules:
+        if not any(r.conditions for r in category.rules):
             continue
-        ors = []
-        for rule in rules:
-            ands = []
-            for cond in rule.conditions:
-                sql, p = _condition(cond, last_order_before)
-                ands.append(sql)
-                params += p
-            ors.append("(" + " AND ".join(ands) + ")")
-        holds = "(" + " OR ".join(ors) + ")"
+        holds, p = rules_sql(category.rules,
+                             lambda _rule, cond: _condition(cond, last_order_before))
+        params += p
         if not category.auto_enter:
             holds = f"(c.category_id = %s AND {holds})"
             params.append(category.id)
@@ -124,6 +117,22 @@ def target_sql(
     parts.append("ELSE %s END")
     params.append(ladder.default.id if ladder.default else None)
     return " ".join(parts), params
+
+
+def rules_sql(rules, compile_one) -> tuple[str, list]:
+    """OR over the rules that have conditions of AND over `compile_one(rule, cond)` (each an
+    SQL fragment and its parameters); no such rule: false."""
+    ors, params = [], []
+    for rule in rules:
+        if not rule.conditions:
+            continue
+        ands = []
+        for cond in rule.conditions:
+            sql, p = compile_one(rule, cond)
+            ands.append(sql)
+            params += p
+        ors.append("(" + " AND ".join(ands) + ")")
+    return ("(" + " OR ".join(ors) + ")" if ors else "(1 = 0)"), params
 
 
 def distinct_from(left: str, right: str) -> str:

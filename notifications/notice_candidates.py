@@ -150,21 +150,6 @@ def notice_edges(ladder: Ladder, categories: dict[int, Category]) -> Edges:
 # --- the SQL ---------------------------------------------------------------------------------
 
 
-def _rules_sql(rules, compile_one) -> tuple[str, list]:
-    """OR over the rules (with conditions) of AND over `compile_one(cond)`."""
-    ors, params = [], []
-    for rule in rules:
-        if not rule.conditions:
-            continue
-        ands = []
-        for cond in rule.conditions:
-            sql, p = compile_one(rule, cond)
-            ands.append(sql)
-            params += p
-        ors.append("(" + " AND ".join(ands) + ")")
-    return ("(" + " OR ".join(ors) + ")" if ors else "(1 = 0)"), params
-
-
 def _holds_on(shop: Shop, spec, n: int, as_of: date) -> tuple[str, list]:
     """`spec` holds on as_of + n + 1 if the customer buys nothing more."""
     day = as_of + timedelta(days=n + 1)
@@ -187,7 +172,7 @@ def _holds_on(shop: Shop, spec, n: int, as_of: date) -> tuple[str, list]:
             return prefilter._condition(cond, on_day)
         return prefilter._condition(cond, today)
 
-    return _rules_sql(spec.rules, compile_one)
+    return prefilter.rules_sql(spec.rules, compile_one)
 
 
 def _within(shop: Shop, target, setting: Category, as_of: date) -> tuple[str, list]:
@@ -226,7 +211,7 @@ def _within(shop: Shop, target, setting: Category, as_of: date) -> tuple[str, li
             return "1 = 1", []
         return prefilter._condition(cond, today)
 
-    return _rules_sql(target.rules, compile_one)
+    return prefilter.rules_sql(target.rules, compile_one)
 
 
 def _in_category(category_id: int | None, ladder: Ladder) -> tuple[str, list]:
