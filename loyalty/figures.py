@@ -54,6 +54,13 @@ def local_midnight(shop: Shop, day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=shop.tz)
 
 
+def last_order_cutoff(shop: Shop, as_of: date):
+    """`days -> instant` for "days since the last order" measured on `as_of`: at least N
+    days <=> the last order was placed before the local midnight that starts
+    as_of - N + 1 (loyalty.prefilter compiles the condition with it)."""
+    return lambda days: local_midnight(shop, as_of - timedelta(days=days - 1))
+
+
 def window_start(shop: Shop, as_of: date, days: int) -> datetime:
     return local_midnight(shop, as_of - timedelta(days=days))
 
@@ -170,7 +177,7 @@ class Snapshot:
         self.has_orders = needs.orders_at_all
         self._needs = needs
         self.target = None if ladder is None else prefilter.target_sql(
-            ladder, lambda days: local_midnight(shop, as_of - timedelta(days=days - 1))
+            ladder, last_order_cutoff(shop, as_of)
         )
 
     def __enter__(self) -> Snapshot:

@@ -33,17 +33,6 @@ def intake_batch(batch: list[FiguresChanged]) -> None:
 def nightly_notices(night) -> dict:
     """loyalty.nightly step, after the categories and segments: the "category at risk" and
     "close to the next category" notices of the night's date (notifications.notices)."""
-    from loyalty import selectors
-    from loyalty.models import Category
+    from .notices import notices_for_night
 
-    from .notice_candidates import notice_edges
-    from .notices import notices_send
-
-    shop = night.shop
-    edges = notice_edges(selectors.ladder(shop), Category.objects.filter(shop=shop).in_bulk())
-    found = night.candidates(edges=edges)
-    if found is None:
-        return {"pass": "full", **notices_send(shop=shop, as_of=night.as_of)}
-    ids, sources = found
-    return {"pass": "incremental",
-            **notices_send(shop=shop, as_of=night.as_of, customer_ids=ids), "sources": sources}
+    return notices_for_night(night)

@@ -49,7 +49,7 @@ from loyalty import figures as figures_db
 from loyalty import prefilter, temp_tables
 from loyalty.conditions import Needs, needs_of
 from loyalty.decide import Ladder
-from loyalty.incremental import Edges
+from loyalty.incremental import Edges, edges_of
 from loyalty.keeping import next_up
 from loyalty.models import Category
 from shops.models import Customer, Shop
@@ -105,21 +105,35 @@ def shifted_days(days: int, n: int) -> int:
     return days - n - 1
 
 
-def _shifted_needs(ladder: Ladder, categories: dict[int, Category]) -> Needs:
-    """What the snapshot must hold: today's figures, and the shifted windows of the
-    categories that can be at risk."""
-    needs = needs_of(ladder.categories)
-    spend, orders, largest = set(needs.spend_windows), set(needs.order_windows), \
-        set(needs.largest_windows)
+def _shifted(ladder: Ladder, categories: dict[int, Category]):
+    """(condition, shifted length) of every window and days-since condition of the
+    categories that can be at risk, where the shifted length is not negative."""
     for spec, n in at_risk_categories(ladder, categories):
         for rule in spec.rules:
             for cond in rule.conditions:
-                if cond.kind in _WINDOW_KINDS and cond.days and \
-                        shifted_days(cond.days, n) >= 0:
-                    {c.WINDOW_SPEND: spend, c.WINDOW_ORDERS: orders,
-                     c.LARGEST_ORDER: largest}[cond.kind].add(shifted_days(cond.days, n))
-    return replace(needs, spend_windows=frozenset(spend), order_windows=frozenset(orders),
-                   largest_windows=frozenset(largest))
+                if cond.kind in _WINDOW_KINDS and cond.days:
+                    days = shifted_days(cond.days, n)
+                elif cond.kind == c.DAYS_SINCE_LAST_ORDER:
+                    days = shifted_days(cond.count or 0, n)
+                else:
+                    continue
+                if days >= 0:
+                    yield cond, days
+
+
+def shifted_needs(ladder: Ladder, categories: dict[int, Category]) -> Needs:
+    """What the snapshot must hold: today's figures, and the shifted windows of the
+    categories that can be at risk."""
+    needs = needs_of(ladder.categories)
+    windows = {kind: set() for kind in _WINDOW_KINDS}
+    for cond, days in _shifted(ladder, categories):
+        if cond.kind in windows:
+            windows[cond.kind].add(days)
+    return replace(
+        needs, spend_windows=needs.spend_windows | windows[c.WINDOW_SPEND],
+        order_windows=needs.order_windows | windows[c.WINDOW_ORDERS],
+        largest_windows=needs.largest_windows | windows[c.LARGEST_ORDER],
+    )
 
 
 def notice_edges(ladder: Ladder, categories: dict[int, Category]) -> Edges:
@@ -127,24 +141,14 @@ def notice_edges(ladder: Ladder, categories: dict[int, Category]) -> Edges:
     categories' own (qualifying today, the next category's distance) and, for the
     categories that can be at risk, the shifted ones (the day `keeps_until - N` is
     reached)."""
-    windows, since = set(), set()
-    for spec in ladder.categories:
-        for rule in spec.rules:
-            for cond in rule.conditions:
-                if cond.kind in _WINDOW_KINDS and cond.days:
-                    windows.add(cond.days)
-                elif cond.kind == c.DAYS_SINCE_LAST_ORDER:
-                    since.add(cond.count or 0)
-    for spec, n in at_risk_categories(ladder, categories):
-        for rule in spec.rules:
-            for cond in rule.conditions:
-                if cond.kind in _WINDOW_KINDS and cond.days and \
-                        shifted_days(cond.days, n) >= 0:
-                    windows.add(shifted_days(cond.days, n))
-                elif cond.kind == c.DAYS_SINCE_LAST_ORDER and \
-                        shifted_days(cond.count or 0, n) >= 0:
-                    since.add(shifted_days(cond.count or 0, n))
-    return Edges(order_windows=frozenset(windows), days_since=frozenset(since))
+    own = edges_of(ladder.categories)
+    shifted = list(_shifted(ladder, categories))
+    return replace(
+        own,
+        order_windows=own.order_windows | {d for cond, d in shifted if cond.kind in _WINDOW_KINDS},
+        days_since=own.days_since | {d for cond, d in shifted
+                                     if cond.kind == c.DAYS_SINCE_LAST_ORDER},
+    )
 
 
 # --- the SQL ---------------------------------------------------------------------------------
@@ -152,13 +156,8 @@ def notice_edges(ladder: Ladder, categories: dict[int, Category]) -> Edges:
 
 def _holds_on(shop: Shop, spec, n: int, as_of: date) -> tuple[str, list]:
     """`spec` holds on as_of + n + 1 if the customer buys nothing more."""
-    day = as_of + timedelta(days=n + 1)
-
-    def today(days: int):
-        return figures_db.local_midnight(shop, as_of - timedelta(days=days - 1))
-
-    def on_day(days: int):
-        return figures_db.local_midnight(shop, day - timedelta(days=days - 1))
+    today = figures_db.last_order_cutoff(shop, as_of)
+    on_day = figures_db.last_order_cutoff(shop, as_of + timedelta(days=n + 1))
 
     def compile_one(_rule, cond):
         if cond.kind in _WINDOW_KINDS and cond.days:
@@ -179,9 +178,7 @@ def _within(shop: Shop, target, setting: Category, as_of: date) -> tuple[str, li
     """Some rule of `target` holds with its thresholds lowered by the close allowance."""
     flat = setting.close_amount
     share = (setting.close_percent or c.ZERO) / 100
-
-    def today(days: int):
-        return figures_db.local_midnight(shop, as_of - timedelta(days=days - 1))
+    today = figures_db.last_order_cutoff(shop, as_of)
 
     def allowances(rule) -> tuple[Decimal, Decimal]:
         amounts = [cond.amount or c.ZERO for cond in rule.conditions
@@ -196,8 +193,10 @@ def _within(shop: Shop, target, setting: Category, as_of: date) -> tuple[str, li
         amount = max([flat or c.ZERO, max(amounts, default=c.ZERO) * share])
         return amount, max(counts, default=c.ZERO) * share
 
+    allowed = {rule: allowances(rule) for rule in target.rules}
+
     def compile_one(rule, cond):
-        amount, orders = allowances(rule)
+        amount, orders = allowed[rule]
         gte = cond.operator == c.GTE
         if cond.kind in (c.WINDOW_SPEND, c.LIFETIME_SPEND) and gte:
             return prefilter._condition(replace(cond, amount=(cond.amount or c.ZERO) - amount),
@@ -250,10 +249,11 @@ def candidates(shop: Shop, ladder: Ladder, categories: dict[int, Category],
             parts.append(where)
             params += p
     episodes = NoticeEpisode.objects.filter(shop=shop, ended_on__isnull=True)
+    needs = shifted_needs(ladder, categories)
     if among is None:
         found = set(episodes.values_list("customer_id", flat=True))
         if parts:
-            found |= _matching(shop, ladder, categories, as_of, parts, params, None)
+            found |= _matching(shop, needs, as_of, parts, params, None)
         return found
     found = set()
     ordered = sorted(among)
@@ -262,7 +262,7 @@ def candidates(shop: Shop, ladder: Ladder, categories: dict[int, Category],
         chunk = ordered[i:i + size]
         found |= set(episodes.filter(customer_id__in=chunk).values_list("customer_id", flat=True))
         if parts:
-            found |= _matching(shop, ladder, categories, as_of, parts, params, chunk)
+            found |= _matching(shop, needs, as_of, parts, params, chunk)
     return found
 
 
@@ -271,10 +271,9 @@ CHUNK = {"postgresql": 10_000}
 CHUNK_DEFAULT = 500
 
 
-def _matching(shop, ladder, categories, as_of, parts, params, ids) -> set[int]:
+def _matching(shop, needs: Needs, as_of, parts, params, ids) -> set[int]:
     """The customers (of the shop, or among `ids`) matching one of `parts`, over a snapshot
-    of their figures with the shifted windows."""
-    needs = _shifted_needs(ladder, categories)
+    of their figures (`needs`: with the shifted windows)."""
     table = f"notices_figures_{shop.pk}"
     if needs.orders_at_all:
         figures = figures_db._order_figures(shop, needs, as_of)

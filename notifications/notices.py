@@ -147,8 +147,30 @@ def notices_send(
     scan). Either way only those one statement finds (notifications.notice_candidates) are
     decided: the others are neither at risk nor close, and have no open episode.
     `prefiltered=False` decides for every one of `customer_ids` (the tests' reference)."""
-    as_of = as_of or shop.today()
+    return _send(shop, as_of or shop.today(), Category.objects.filter(shop=shop).in_bulk(),
+                 customer_ids=customer_ids, prefiltered=prefiltered, batch=batch)
+
+
+def notices_for_night(night) -> dict:
+    """The nightly step (loyalty.nightly, after the categories and segments): a full night
+    looks at the whole shop, an incremental one at its candidates for the notices' day
+    edges (notice_candidates.notice_edges)."""
+    shop = night.shop
     categories = Category.objects.filter(shop=shop).in_bulk()
+    ladder = None if night.full else loyalty_selectors.ladder(shop)
+    found = None if ladder is None else night.candidates(
+        edges=notice_candidates.notice_edges(ladder, categories))
+    if found is None:
+        return {"pass": "full", **_send(shop, night.as_of, categories)}
+    ids, sources = found
+    return {"pass": "incremental",
+            **_send(shop, night.as_of, categories, ladder=ladder, customer_ids=ids),
+            "sources": sources}
+
+
+def _send(shop: Shop, as_of: date, categories: dict[int, Category], *, ladder=None,
+          customer_ids: set[int] | None = None, prefiltered: bool = True,
+          batch: int = BATCH) -> dict:
     totals = {"examined": 0, "at_risk": 0, "close_to_next": 0, "ended": 0, "messages": 0}
     enabled = any(c.visible_to_customer and (c.at_risk_days or c.close_amount is not None
                                              or c.close_percent) for c in categories.values())
@@ -156,7 +178,7 @@ def notices_send(
         shop=shop, ended_on__isnull=True
     ).exists():
         return totals
-    steps = loyalty_selectors.ladder(shop)
+    steps = ladder or loyalty_selectors.ladder(shop)
     visible = {pk for pk, c in categories.items() if c.visible_to_customer}
     if prefiltered or customer_ids is None:
         customer_ids = notice_candidates.candidates(shop, steps, categories, visible, as_of,

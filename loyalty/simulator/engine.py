@@ -59,7 +59,7 @@ from shops.models import Customer, Order, Shop
 
 from .. import prefilter, temp_tables
 from ..conditions import needs_of
-from ..figures import _order_figures, local_midnight
+from ..figures import _order_figures, last_order_cutoff, local_midnight
 from ..models import CategoryChange
 from ..programs import ABOVE
 from . import hooks
@@ -395,8 +395,7 @@ class Replay:
         table is never vacuumed: rewriting every row each week would bloat it)."""
         shop, end, t = self.shop, result.end, self.table
         target, params = prefilter.target_sql(
-            self.ladder, lambda days: local_midnight(shop, end - timedelta(days=days - 1))
-        )
+            self.ladder, last_order_cutoff(shop, end))
         # The compiled ladder reads the customer as `c` and the figures as `f`: here both
         # are the one table's row.
         target = re.sub(r"\bf\.", "c.", target)
