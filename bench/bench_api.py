@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_api.py [--seconds 30] [--connections 8] [--workers 2]
         [--threads 4] [--scale 1.5] [--window-ms 500] [--broker redis://127.0.0.1:6379/4]
+        [--rate R] [--worker-concurrency N]
 
 DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/patron_api_bench (never the
 1M ``patron_bench`` template). The script creates that database if missing, migrates it and
@@ -17,7 +18,9 @@ templates, discounts and promo codes; 1,750 customers at scale 1.0, 2,625 at 1.5
 3. for ``--seconds``, ``--connections`` client threads post orders (1-4 lines, completed
    and paid, so each one earns points, may move its customer and sends an "order
    completed" message) over keep-alive connections, as fast as answers come, while one more
-   connection posts cart quotes (3 lines with a promo code) one after another;
+   connection posts cart quotes (3 lines with a promo code) one after another; with
+   ``--rate R`` the order posts are paced to R orders/s in all (an open loop: latency and
+   lag at a given load, rather than at saturation);
 4. waits for the drain to apply every event and reads the drain lag of each order: its
    event's ``created_at`` (written in the order's transaction) to ``processed_at`` (the
    drain's transaction that applied points, category, segments and messages);
@@ -285,9 +288,19 @@ def load(port: int, world: dict, args, prefix: str) -> dict:
     quotes: list[float] = []
     failures: list[tuple[int, bytes]] = []
 
+    # --rate: each connection posts on its own schedule (an open loop: a late answer does
+    # not slow the next post, it is sent as soon as the connection is free).
+    interval = args.connections / args.rate if args.rate else 0.0
+
     def orders(seed: int):
         rng, client = random.Random(seed), Client(port, world["key"])
+        due = time.perf_counter() + interval * seed / max(args.connections, 1)
         while not stop.is_set():
+            if interval:
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                due += interval
             with lock:
                 i = next(counter)
             number = f"{prefix}-{i:07d}"
@@ -359,6 +372,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--window-ms", type=int, default=500)
     parser.add_argument("--quote-pause", type=float, default=0.05)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="offered orders/s over all connections (default: as fast as "
+                             "answers come)")
     parser.add_argument("--scale", type=float, default=1.5)
     parser.add_argument("--broker", default=DEFAULT_BROKER)
     parser.add_argument("--worker-concurrency", type=int, default=1,
@@ -405,7 +421,8 @@ def main() -> None:
     print(f"gunicorn {args.workers} gthread workers x {args.threads} threads, "
           f"{args.connections} keep-alive order connections + 1 quote connection; "
           f"Celery worker -c {args.worker_concurrency} on {args.broker}; "
-          f"kick window {args.window_ms} ms")
+          f"kick window {args.window_ms} ms; "
+          + (f"offered {args.rate:.0f} orders/s" if args.rate else "as fast as answers come"))
     print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f}")
     print(f"statements per order POST (BEGIN and COMMIT included): {statements}")
     print(f"orders: {rate:.1f} orders/s over {measured['wall']:.1f} s ({len(lat)} measured, "

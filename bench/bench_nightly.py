@@ -150,23 +150,38 @@ def main() -> None:
                         help="comma-separated worker concurrencies for a full night, e.g. 1,2")
     parser.add_argument("--workers-only", action="store_true",
                         help="skip the inline nights (on a copy that already had them)")
+    parser.add_argument("--first-only", action="store_true",
+                        help="stop after the first night and the new orders (a copy of the "
+                             "database then serves as the start of several second nights)")
+    parser.add_argument("--second-only", type=float, metavar="FIRST_SECONDS", default=None,
+                        help="only the second night, on a copy made after --first-only; "
+                             "the ratio is taken against FIRST_SECONDS")
     args = parser.parse_args()
     if connection.vendor != "postgresql" or connection.settings_dict["NAME"] == "patron_bench":
         raise SystemExit("Needs a PostgreSQL copy of the benchmark database (not patron_bench).")
-    if not args.workers_only:
-        inline_nights(args.share)
+    if args.second_only is not None:
+        second_night(args.second_only)
+    elif not args.workers_only:
+        inline_nights(args.share, stop=args.first_only)
     for concurrency in [int(x) for x in args.workers.split(",") if x]:
         wall = on_workers(concurrency)
         print(f"\nFull night on {concurrency} worker process(es): {wall:.1f} s wall")
         print(json.dumps({"workers": concurrency, "full_night_s": round(wall, 1)}))
 
 
-def inline_nights(share: float) -> None:
+def inline_nights(share: float, *, stop: bool = False) -> None:
     NightlyState.objects.all().delete()
     first, first_wall = night(full=False, days_ago=1)  # yesterday's night, then today's
     show("Night 1 (first: full)", first, first_wall)
     added = new_orders(share)
     print(f"\n{added:,} customers got a new order (facts + intake events, set-based)")
+    if stop:
+        print(json.dumps({"first_s": round(first_wall, 1), "new_orders": added}))
+        return
+    second_night(first_wall, added)
+
+
+def second_night(first_wall: float, added: int | None = None) -> None:
     second, second_wall = night(full=False)
     show("Night 2 (incremental)", second, second_wall)
     print(f"\nsecond / first: {second_wall / first_wall:.1%} (target < 10%)")

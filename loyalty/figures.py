@@ -335,7 +335,7 @@ def load(
     """Figures of the customers with ids in (lo, hi] or in `customer_ids`."""
     customers = Customer.objects.filter(shop=shop)
     if customer_ids is not None:
-        customers = customers.filter(pk__in=customer_ids)
+        customers = customers.filter(pk__in_ids=customer_ids)
     else:
         lo, hi = id_range
         customers = customers.filter(pk__gt=lo, pk__lte=hi)
@@ -356,7 +356,7 @@ def _load_points(shop: Shop, needs: Needs, as_of: date, by_id: dict[int, Figures
     ids = list(by_id)
     if needs.points_balance:
         for customer_id, balance in PointsAccount.objects.filter(
-            customer_id__in=ids
+            customer_id__in_ids=ids
         ).values_list("customer_id", "balance"):
             by_id[customer_id].points_balance = balance
     if needs.points_windows:
@@ -365,7 +365,7 @@ def _load_points(shop: Shop, needs: Needs, as_of: date, by_id: dict[int, Figures
                 for d in windows}
         rows = (
             PointsEntry.objects.filter(
-                customer_id__in=ids, created_at__lt=_end(shop, as_of),
+                customer_id__in_ids=ids, created_at__lt=_end(shop, as_of),
                 created_at__gte=window_start(shop, as_of, windows[-1]),
                 kind__in=(PointsKind.EARNED, PointsKind.CORRECTED, PointsKind.REVERSED),
             ).values("customer_id").annotate(**aggs).order_by()
@@ -379,7 +379,7 @@ def _load_purchases(shop: Shop, needs: Needs, as_of: date, by_id: dict[int, Figu
     counted, _ = prefixed("order__")
     lines = OrderLine.objects.filter(
         counted, order__shop=shop, order__placed_at__lt=_end(shop, as_of),
-        order__customer_id__in=ids,
+        order__customer_id__in_ids=ids,
     )
     products: dict[int, set[int]] = defaultdict(set)
     collections: dict[int, set[int]] = defaultdict(set)
@@ -397,7 +397,7 @@ def _load_purchases(shop: Shop, needs: Needs, as_of: date, by_id: dict[int, Figu
             collections[customer_id].add(collection_id)
     if needs.shipping_methods:
         for customer_id, method, n in (
-            Order.objects.filter(COUNTED_ORDER, shop=shop, customer_id__in=ids)
+            Order.objects.filter(COUNTED_ORDER, shop=shop, customer_id__in_ids=ids)
             .filter(shipping_method__in=needs.shipping_methods,
                     placed_at__lt=_end(shop, as_of))
             .values_list("customer_id", "shipping_method").annotate(n=Count("pk")).order_by()

@@ -26,7 +26,7 @@ def _orders(shop: Shop, needs: Needs, as_of: date, ids) -> dict[int, list[keepin
     start = figures_db.window_start(shop, as_of, max(windows))
     end = figures_db.local_midnight(shop, as_of + timedelta(days=1))
     rows = (
-        Order.objects.filter(COUNTED_ORDER, shop=shop, customer_id__in=ids,
+        Order.objects.filter(COUNTED_ORDER, shop=shop, customer_id__in_ids=ids,
                              placed_at__gte=start, placed_at__lt=end)
         # No id in the ordering: orders of one instant may come in any order (only dates
         # and values are used), and the covering index of counted orders answers alone.

@@ -123,7 +123,7 @@ def daily_orders(shop: Shop, when: Q, *, customer_ids=None):
     net = ExpressionWrapper(ORDER_NET_VALUE, output_field=AMOUNT)
     orders = Order.objects.filter(COUNTED_ORDER, when, shop=shop, customer__shop=shop)
     if customer_ids is not None:
-        orders = orders.filter(customer_id__in=customer_ids)
+        orders = orders.filter(customer_id__in_ids=customer_ids)
     return (
         orders.annotate(day=TruncDate("placed_at", tzinfo=shop.tz))
         .order_by().values("day", "customer__category_id")
@@ -260,7 +260,7 @@ def rollup_apply_batch(batch: list[FiguresChanged]) -> None:
         if through is None:
             continue
         days = set(
-            Order.objects.filter(pk__in=order_ids, shop_id=shop_id)
+            Order.objects.filter(pk__in_ids=order_ids, shop_id=shop_id)
             .annotate(day=TruncDate("placed_at", tzinfo=shop.tz))
             .values_list("day", flat=True).distinct()
         )
@@ -291,7 +291,7 @@ def rollup_moves(shop_id: int, change_ids: Iterable[int]) -> None:
     first_from: dict[int, int | None] = {}
     last_to: dict[int, int | None] = {}
     for customer_id, from_id, to_id in (
-        CategoryChange.objects.filter(pk__in=change_ids, shop_id=shop_id)
+        CategoryChange.objects.filter(pk__in_ids=change_ids, shop_id=shop_id)
         .order_by("pk").values_list("customer_id", "from_category_id", "to_category_id")
     ):
         first_from.setdefault(customer_id, from_id)

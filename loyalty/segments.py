@@ -90,7 +90,9 @@ def _sync(wanted: set[tuple[int, int]], stored, *, when) -> tuple[
     for segment_id, customer_id in leaving:
         by_segment.setdefault(segment_id, []).append(customer_id)
     for segment_id, customer_ids in by_segment.items():
-        SegmentMember.objects.filter(segment_id=segment_id, customer_id__in=customer_ids).delete()
+        SegmentMember.objects.filter(
+            segment_id=segment_id, customer_id__in_ids=customer_ids
+        ).delete()
     if joining:
         SegmentMember.objects.bulk_create(
             (SegmentMember(segment_id=s, customer_id=c, computed_at=when)
@@ -173,7 +175,7 @@ def customers_segments_refresh(
         return summary
     figures = figures_db.load(shop, needs_of(specs), as_of, customer_ids=ids)
     wanted = memberships(specs, figures, as_of)
-    stored = SegmentMember.objects.filter(customer_id__in=ids)
+    stored = SegmentMember.objects.filter(customer_id__in_ids=ids)
     joining, leaving = _sync(wanted, stored, when=timezone.now())
     for pairs, step in ((joining, 1), (leaving, -1)):
         per_segment: dict[int, int] = {}

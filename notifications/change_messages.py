@@ -96,7 +96,7 @@ def qualifying(shop_id: int, change_ids: list[int], directions: Iterable[int]):
         table = connection.ops.quote_name(CategoryChange._meta.db_table)
         changes = changes.extra(where=[f"{table}.id = ANY(%s)"], params=[change_ids])  # noqa: S610 (a fixed clause)
     else:
-        changes = changes.filter(pk__in=change_ids)
+        changes = changes.filter(pk__in_ids=change_ids)
     return changes.filter(
         shop_id=shop_id, reason__in=MOVE_REASONS,
         direction__in=list(directions), to_category__visible_to_customer=True,

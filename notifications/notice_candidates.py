@@ -52,6 +52,7 @@ from loyalty.decide import Ladder
 from loyalty.incremental import Edges, edges_of
 from loyalty.keeping import next_up
 from loyalty.models import Category
+from shops.lookups import any_ids_sql
 from shops.models import Customer, Shop
 
 from .models import NoticeEpisode
@@ -260,7 +261,9 @@ def candidates(shop: Shop, ladder: Ladder, categories: dict[int, Category],
     size = CHUNK.get(connection.vendor, CHUNK_DEFAULT)
     for i in range(0, len(ordered), size):
         chunk = ordered[i:i + size]
-        found |= set(episodes.filter(customer_id__in=chunk).values_list("customer_id", flat=True))
+        found |= set(
+            episodes.filter(customer_id__in_ids=chunk).values_list("customer_id", flat=True)
+        )
         if parts:
             found |= _matching(shop, needs, as_of, parts, params, chunk)
     return found
@@ -278,15 +281,15 @@ def _matching(shop, needs: Needs, as_of, parts, params, ids) -> set[int]:
     if needs.orders_at_all:
         figures = figures_db._order_figures(shop, needs, as_of)
         if ids is not None:
-            figures = figures.filter(customer_id__in=ids)
+            figures = figures.filter(customer_id__in_ids=ids)
         sql, sparams = figures.query.sql_with_params()
     else:
         sql, sparams = "SELECT 0 AS customer_id WHERE 1 = 0", ()
     temp_tables.create(temp_tables.TempTable(table, sql, sparams, unique=True))
     among, among_params = "", []
     if ids is not None:
-        among = f" AND c.id IN ({', '.join(['%s'] * len(ids))})"
-        among_params = list(ids)
+        condition, among_params = any_ids_sql("c.id", ids, connection.vendor)
+        among = f" AND {condition}"
     try:
         # Table names are ours; every value is a parameter.
         query = (

@@ -78,7 +78,7 @@ def _wanted(results: dict[int, Keeping], categories: dict[int, Category], as_of:
 
 
 def _causes(shop: Shop, opened: list[NoticeEpisode], wanted, categories) -> list[Cause]:
-    customers = Customer.objects.filter(pk__in=[e.customer_id for e in opened]) \
+    customers = Customer.objects.filter(pk__in_ids=[e.customer_id for e in opened]) \
         .select_related("shop", "category").in_bulk()
     points = points_for(customers)
     causes = []
@@ -113,13 +113,13 @@ def _batch(shop: Shop, as_of: date, steps, categories, visible, ids: list[int]) 
     open_ = {
         (e.customer_id, e.event): e
         for e in NoticeEpisode.objects.filter(
-            shop=shop, customer_id__in=ids, ended_on__isnull=True
+            shop=shop, customer_id__in_ids=ids, ended_on__isnull=True
         )
     }
     ended = [e.pk for key, e in open_.items()
              if key not in wanted or wanted[key][0] != e.category_id]
     if ended:
-        NoticeEpisode.objects.filter(pk__in=ended).update(ended_on=as_of)
+        NoticeEpisode.objects.filter(pk__in_ids=ended).update(ended_on=as_of)
     opened = NoticeEpisode.objects.bulk_create([
         NoticeEpisode(shop=shop, customer_id=customer_id, event=event, category_id=category_id,
                       keeps_until=k.keeps_until if event == AT_RISK else None,
