@@ -2,8 +2,9 @@
 
 Kept apart from loyalty/models.py (imported at its end). Written only by loyalty.rollup;
 read by loyalty.statistics. A shop's rollup holds its complete days up to
-`StatisticsRollup.through` (the nightly step closes each day); later days are read from the
-source tables directly, so the page is exact at any time.
+`StatisticsRollup.through` (the nightly step closes each day) and today's moves and points up
+to `StatisticsRollup.activity_until` (a beat task moves it on); what comes after is read from
+the source tables directly, so the page is exact at any time.
 """
 
 from django.db import models
@@ -18,6 +19,9 @@ class StatisticsRollup(models.Model):
     #: The shop's time zone when the days were cut; another zone makes the rollup unusable
     #: until it is rebuilt (the nightly step does it).
     timezone = models.CharField(max_length=64)
+    #: Every move and points entry written before this moment is in the rollup: the days up
+    #: to `through`, then partial rows of the days after (today's so far; NULL: none).
+    activity_until = models.DateTimeField(null=True, blank=True)
     refreshed_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

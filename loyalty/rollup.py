@@ -18,6 +18,14 @@ Points and moves are always written "now", in a day after `through`, so only the
 step rolls them up.
 - `rollup_rebuild` (the `statistics_rollup` command, for existing data): everything again.
 
+Today so far: the moves and points already written today are rolled up too, up to a moment
+`StatisticsRollup.activity_until` (a partial `DailyActivity` row for today), so that the page
+counts from the source tables only what was written since. `rollup_today_advance` (a beat
+task every few minutes) adds what was written between that moment and a *settled* one, after
+which no row stamped earlier can still commit: `TODAY_MARGIN` ago, and never later than the
+start of the oldest transaction open in the database (PostgreSQL). The nightly step, once
+its own rows are committed, counts today's rows again from scratch (`_recount_today`).
+
 Every write takes a per-shop lock first (PostgreSQL advisory lock), so that two drains never
 rewrite one shop's rows at once. Each function is one statement per table per call (plus one
 per pair of categories for moves), whatever the number of orders.
@@ -33,6 +41,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, Q, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from shops.counting import COUNTED_ORDER, ORDER_NET_VALUE
 from shops.events import FiguresChanged
@@ -55,6 +64,14 @@ LOCK_KEY = 72177
 #: Customers per query when moves carry their orders along.
 CHUNK = 5000
 
+#: How far behind now the beat task rolls up today's moves and points. Rows are stamped when
+#: written, inside their transaction, except the night's expiry entries, stamped with the
+#: night's start: their night counts today again once they are committed.
+TODAY_MARGIN = timedelta(minutes=10)
+#: Allowance for a row stamped in Python just before its transaction's first statement.
+CLOCK_SKEW = timedelta(seconds=5)
+ACTIVITY = ("moves_up", "moves_down", "earned", "spent", "expired", "adjusted")
+
 Range = tuple[date | None, date]  # first day (None: from the beginning), last day, included
 
 
@@ -63,10 +80,39 @@ Range = tuple[date | None, date]  # first day (None: from the beginning), last d
 
 def rolled_up_through(shop: Shop) -> date | None:
     """The last day of `shop` in the rollup, or None (no rollup, or cut in another zone)."""
-    state = StatisticsRollup.objects.filter(shop=shop).values_list("through", "timezone").first()
+    state = rollup_state(shop)
+    return None if state is None else state[0]
+
+
+def rollup_state(shop: Shop) -> tuple[date, datetime] | None:
+    """(the last complete day, the moment before which every move and points entry is in
+    the rollup), or None (no rollup, or cut in another zone)."""
+    state = StatisticsRollup.objects.filter(shop=shop).values_list(
+        "through", "timezone", "activity_until").first()
     if state is None or state[1] != shop.timezone:
         return None
-    return state[0]
+    through, _zone, activity_until = state
+    return through, max(activity_until or _until(shop, through), _until(shop, through))
+
+
+def settled_before(margin: timedelta) -> datetime:
+    """A moment before which every move and points entry that will ever be visible is
+    visible now: `margin` ago, and (PostgreSQL) before the oldest transaction still open in
+    the database, less CLOCK_SKEW. Reading other sessions' `xact_start` needs the same
+    database role as theirs (or pg_read_all_stats); an unreadable one is taken as now."""
+    cut = timezone.now() - margin
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # The activity view is read once per transaction unless its snapshot is cleared.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT min(xact_start) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            (oldest,) = cursor.fetchone()
+        if oldest is not None:
+            cut = min(cut, oldest - CLOCK_SKEW)
+    return cut
 
 
 def _since(shop: Shop, day: date) -> datetime:
@@ -177,19 +223,41 @@ def _write_orders(shop: Shop, ranges: list[Range]) -> None:
     )
 
 
-def _write_activity(shop: Shop, ranges: list[Range]) -> None:
+def _count_activity(shop: Shop, when) -> dict[date, dict]:
+    """{day: DailyActivity figures} of the moves and points entries matching `when(field)`
+    (a filter on the timestamp field it is given)."""
     rows: dict[date, dict] = defaultdict(dict)
-    for day, up, down in daily_moves(shop, _when(shop, "changed_at", ranges)):
+    for day, up, down in daily_moves(shop, when("changed_at")):
         rows[day].update(moves_up=up, moves_down=down)
-    for day, earned, spent, expired, adjusted in daily_points(
-        shop, _when(shop, "created_at", ranges)
-    ):
+    for day, earned, spent, expired, adjusted in daily_points(shop, when("created_at")):
         rows[day].update(earned=earned or 0, spent=spent or 0, expired=expired or 0,
                          adjusted=adjusted or 0)
+    return rows
+
+
+def _between(since: datetime, until: datetime):
+    return lambda field: Q(**{f"{field}__gte": since, f"{field}__lt": until})
+
+
+def _write_activity(shop: Shop, ranges: list[Range]) -> None:
+    rows = _count_activity(shop, lambda field: _when(shop, field, ranges))
     DailyActivity.objects.filter(_days(ranges), shop=shop).delete()
     DailyActivity.objects.bulk_create(
         DailyActivity(shop=shop, day=day, **figures) for day, figures in rows.items()
     )
+
+
+def _recount_today(shop: Shop, through: date) -> datetime:
+    """The partial rows after `through` counted again, from its end to a settled moment."""
+    start = _until(shop, through)
+    cut = max(settled_before(timedelta(0)), start)
+    DailyActivity.objects.filter(shop=shop, day__gt=through).delete()
+    DailyActivity.objects.bulk_create(
+        DailyActivity(shop=shop, day=day, **figures)
+        for day, figures in _count_activity(shop, _between(start, cut)).items()
+    )
+    StatisticsRollup.objects.filter(shop=shop).update(activity_until=cut)
+    return cut
 
 
 @transaction.atomic
@@ -216,7 +284,8 @@ def rollup_rebuild(shop: Shop, *, through: date | None = None) -> date:
     _write_orders(shop, [(None, through)])
     _write_activity(shop, [(None, through)])
     StatisticsRollup.objects.update_or_create(
-        shop=shop, defaults={"through": through, "timezone": shop.timezone}
+        shop=shop, defaults={"through": through, "timezone": shop.timezone,
+                             "activity_until": _until(shop, through)}
     )
     return through
 
@@ -229,13 +298,50 @@ def rollup_close_days(shop: Shop) -> date:
     _lock(shop.pk)
     through = rolled_up_through(shop)
     if through is None:
-        return rollup_rebuild(shop, through=yesterday)
-    if through < yesterday:
+        through = rollup_rebuild(shop, through=yesterday)
+    elif through < yesterday:
         ranges = [(through + timedelta(days=1), yesterday)]
         _write_orders(shop, ranges)
         _write_activity(shop, ranges)
         StatisticsRollup.objects.filter(shop=shop).update(through=yesterday)
-    return max(through, yesterday)
+        through = yesterday
+    _recount_today(shop, through)
+    return through
+
+
+@transaction.atomic
+def rollup_today_advance(shop: Shop, *, margin: timedelta = TODAY_MARGIN) -> datetime | None:
+    """Add the moves and points written since the last advance, up to a settled moment, to
+    the partial rows of today (and of a day that ended meanwhile). Returns the new moment,
+    or None for a shop without a usable rollup."""
+    _lock(shop.pk)
+    state = rollup_state(shop)
+    if state is None:
+        return None
+    start, cut = state[1], settled_before(margin)
+    if cut <= start:
+        return start
+    counted = _count_activity(shop, _between(start, cut))
+    existing = {row.day: row for row in DailyActivity.objects.filter(shop=shop, day__in=counted)}
+    new = []
+    for day, figures in counted.items():
+        row = existing.get(day)
+        if row is None:
+            new.append(DailyActivity(shop=shop, day=day, **figures))
+            continue
+        for name, value in figures.items():
+            setattr(row, name, getattr(row, name) + value)
+    DailyActivity.objects.bulk_create(new)
+    DailyActivity.objects.bulk_update(existing.values(), ACTIVITY)
+    StatisticsRollup.objects.filter(shop=shop).update(activity_until=cut)
+    return cut
+
+
+def statistics_today() -> dict:
+    """The beat task: every shop's moves and points of today so far into the rollup.
+    Returns {shop code: the moment reached, or None}."""
+    reached = {shop.code: rollup_today_advance(shop) for shop in Shop.objects.all()}
+    return {code: moment and moment.isoformat() for code, moment in reached.items()}
 
 
 def statistics_rollup_nightly() -> dict:

@@ -33,11 +33,13 @@ rows directly (`Period(..., rollup=False)` does that, for comparison).
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
+from django.db import connection, transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, Q, Sum
 from django.db.models.functions import TruncWeek
 from django.utils.translation import gettext as _
@@ -70,14 +72,31 @@ class Period:
     rollup: bool = True
 
     @cached_property
+    def _state(self) -> tuple[date, datetime] | None:
+        return rollups.rollup_state(self.shop) if self.rollup else None
+
+    @cached_property
     def through(self) -> date | None:
         """The last day of the range read from the rollup (None: none of it)."""
-        if not self.rollup:
+        if self._state is None or self._state[0] < self.start:
             return None
-        through = rollups.rolled_up_through(self.shop)
-        if through is None or through < self.start:
-            return None
-        return min(through, self.end)
+        return min(self._state[0], self.end)
+
+    @cached_property
+    def activity(self) -> tuple[date | None, tuple[datetime, datetime] | None]:
+        """Where moves and points come from: the last day of the range read from the rollup
+        (today's partial row included; None: none of it), and the instants [since, until)
+        counted from the source rows (None: none)."""
+        since, until = self.since, self.until
+        if self._state is None:
+            return None, (since, until)
+        cut = self._state[1]
+        last_day = min(cut.astimezone(self.shop.tz).date(), self.end)
+        live_since = max(since, cut)
+        return (
+            last_day if last_day >= self.start else None,
+            (live_since, until) if live_since < until else None,
+        )
 
     @property
     def live(self) -> Period | None:
@@ -248,20 +267,21 @@ def _add_week(figures: dict, monday: date, values) -> None:
 
 def _weekly(period: Period, live_query, columns: tuple[str, ...]) -> dict:
     """{week's Monday: figures} over the range: the rollup's days (`columns` of
-    DailyActivity, summed per day's ISO week) and the live days (`live_query(live)`: rows
-    (week start from TruncWeek in the shop's zone, *figures))."""
+    DailyActivity, summed per day's ISO week, today's partial row included) and the rows
+    written after it (`live_query(shop, since, until)`: rows (week start from TruncWeek in
+    the shop's zone, *figures))."""
     figures: dict[date, tuple] = {}
-    if period.through is not None:
+    last_day, live = period.activity
+    if last_day is not None:
         for day, *values in (
             DailyActivity.objects.filter(
-                shop=period.shop, day__gte=period.start, day__lte=period.through
+                shop=period.shop, day__gte=period.start, day__lte=last_day
             ).order_by("day").values_list("day", *columns)
         ):
             _add_week(figures, day - timedelta(days=day.weekday()), values)
-    live = period.live
     if live is not None:
         tz = period.shop.tz
-        for week, *values in live_query(live):
+        for week, *values in live_query(period.shop, *live):
             monday = week.astimezone(tz).date() if isinstance(week, datetime) else week
             _add_week(figures, monday, values)
     return figures
@@ -277,13 +297,11 @@ def _weekly_rows(period: Period, figures: dict, width: int) -> list[tuple]:
     return rows
 
 
-def _live_moves(period: Period):
+def _live_moves(shop: Shop, since: datetime, until: datetime):
     return (
-        CategoryChange.objects.filter(
-            shop=period.shop, changed_at__gte=period.since, changed_at__lt=period.until,
-        )
+        CategoryChange.objects.filter(shop=shop, changed_at__gte=since, changed_at__lt=until)
         .exclude(reason=ChangeReason.REGISTERED).exclude(direction=0)
-        .annotate(week=TruncWeek("changed_at", tzinfo=period.shop.tz))
+        .annotate(week=TruncWeek("changed_at", tzinfo=shop.tz))
         .order_by().values("week")
         # Counted by a column of the moves index (loyalty change_moves_idx), not the id.
         .annotate(up=Count("direction", filter=Q(direction__gt=0)),
@@ -305,12 +323,10 @@ def _points(*kinds: str) -> Sum:
     return Sum("points", filter=Q(kind__in=kinds))
 
 
-def _live_points(period: Period):
+def _live_points(shop: Shop, since: datetime, until: datetime):
     return (
-        PointsEntry.objects.filter(
-            shop=period.shop, created_at__gte=period.since, created_at__lt=period.until,
-        )
-        .annotate(week=TruncWeek("created_at", tzinfo=period.shop.tz))
+        PointsEntry.objects.filter(shop=shop, created_at__gte=since, created_at__lt=until)
+        .annotate(week=TruncWeek("created_at", tzinfo=shop.tz))
         .order_by().values("week")
         .annotate(
             earned=_points(PointsKind.EARNED, PointsKind.CORRECTED, PointsKind.REVERSED),
@@ -355,12 +371,30 @@ def add_section(make: Section) -> None:
         SECTIONS.append(make)
 
 
+@contextmanager
+def _one_snapshot():
+    """The page's statements see one state of the database: the rollup's rows and the
+    moment after which rows are counted live are read together, even while the beat task
+    or the night moves that moment on (REPEATABLE READ on PostgreSQL; SQLite's read
+    transaction is one snapshot already)."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
 def statistics(period: Period) -> list[Table]:
-    return [make(period) for make in SECTIONS]
+    with _one_snapshot():
+        return [make(period) for make in SECTIONS]
 
 
 def section(period: Period, key: str) -> Table | None:
     for make in SECTIONS:
         if make.__name__ == key:
-            return make(period)
+            with _one_snapshot():
+                return make(period)
     return None

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from shops.models import Shop
 
-from . import nightly, points, segments, services
+from . import nightly, points, rollup, segments, services
 from .models import PointsPolicy
 
 
@@ -120,6 +120,13 @@ def nightly_range(shop_id: int, lo: int, hi: int) -> dict:
 def nightly_shop_finish(shop_id: int) -> dict:
     """The steps after the categories (segments, others' steps) and the night's record."""
     return nightly.night_resume(shop=Shop.objects.get(pk=shop_id))
+
+
+@shared_task
+def statistics_today() -> dict:
+    """Periodic (every 5 minutes by default): today's moves and points so far into the
+    statistics rollup, so that the page counts only the last minutes from the source rows."""
+    return rollup.statistics_today()
 
 
 @shared_task(acks_late=True)

@@ -3,6 +3,7 @@ rows, before and after orders, returns and moves arrive (through the intake drai
 services), and the nightly step closes the days since its last run."""
 
 import io
+import time
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -161,3 +162,89 @@ def test_a_time_zone_change_sets_the_rollup_aside_until_rebuilt(world):
     rollup.statistics_rollup_nightly()
     assert rollup.rolled_up_through(shop) == shop.today() - timedelta(days=1)
     assert_same_as_counting(shop)
+
+
+def give(customer, n):
+    points.points_adjust(customer_ids=[customer.pk], points=n, reason="bonus", staff_user=None)
+
+
+def today_row(shop):
+    return (DailyActivity.objects.filter(shop=shop, day=shop.today())
+            .values_list("moves_up", "adjusted").first())
+
+
+def test_today_so_far_is_rolled_up_and_the_page_counts_only_what_came_after(world, admin_user):
+    shop, customers, _orders, categories = world
+    rollup.rollup_rebuild(shop)
+    services.customer_move(customer=customers["b"], category=categories["gold"],
+                           staff_user=admin_user)
+    give(customers["a"], 7)
+
+    reached = rollup.rollup_today_advance(shop, margin=timedelta(0))
+
+    assert reached is not None and rollup.rollup_state(shop)[1] == reached
+    assert today_row(shop) == (1, 7)
+    give(customers["c"], 3)
+    services.customer_move(customer=customers["c"], category=categories["gold"],
+                           staff_user=admin_user)
+    assert today_row(shop) == (1, 7)  # written after the moment: counted live by the page
+    today = shop.today()
+    day = figures(shop, today, today)
+    assert day["moves_per_week"][0][1:] == (2, 0)
+    assert day["points_per_week"][0][4] == 10
+    assert_same_as_counting(shop)
+
+    rollup.rollup_today_advance(shop, margin=timedelta(0))  # adds, never counts twice
+    assert today_row(shop) == (2, 10)
+    assert_same_as_counting(shop)
+
+
+def test_an_advance_up_to_a_moment_already_reached_changes_nothing(world):
+    shop, customers, *_ = world
+    rollup.rollup_rebuild(shop)
+    give(customers["a"], 7)
+    reached = rollup.rollup_today_advance(shop, margin=timedelta(0))
+
+    # The beat task's margin puts its moment before the one the night reached.
+    assert rollup.rollup_today_advance(shop) == reached
+    assert today_row(shop) == (0, 7)
+    assert_same_as_counting(shop)
+
+
+def test_the_nightly_step_counts_today_again_after_its_own_rows(world):
+    shop, customers, *_ = world
+    rollup.rollup_rebuild(shop, through=shop.today() - timedelta(days=3))
+    give(customers["a"], 7)
+    rollup.rollup_today_advance(shop, margin=timedelta(0))
+    give(customers["b"], 4)
+
+    rollup.statistics_rollup_nightly()
+
+    assert rollup.rolled_up_through(shop) == shop.today() - timedelta(days=1)
+    assert today_row(shop) == (0, 11)
+    assert_same_as_counting(shop)
+
+
+def test_an_open_transaction_holds_the_moment_back(world):
+    import psycopg
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL: other sessions' open transactions")
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432,
+        user=settings["USER"], password=settings["PASSWORD"] or None, dbname=settings["NAME"],
+    )
+    try:
+        started = other.execute("SELECT now()").fetchone()[0]  # opens its transaction
+
+        assert rollup.settled_before(timedelta(0)) <= started - rollup.CLOCK_SKEW
+    finally:
+        other.close()
+    for _attempt in range(50):  # the closed session leaves pg_stat_activity soon after
+        if rollup.settled_before(timedelta(0)) > started:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the moment stayed behind a closed transaction")
