@@ -24,7 +24,9 @@ counts from the source tables only what was written since. `rollup_today_advance
 task every few minutes) adds what was written between that moment and a *settled* one, after
 which no row stamped earlier can still commit: `TODAY_MARGIN` ago, and never later than the
 start of the oldest transaction open in the database (PostgreSQL). The nightly step, once
-its own rows are committed, counts today's rows again from scratch (`_recount_today`).
+its own rows are committed, adds what came since in the same way, or counts today again
+from scratch (`_recount_today`) when the beat task had already passed the night's start:
+the night stamps its expiry entries with that start, and they may have committed later.
 
 Every write takes a per-shop lock first (PostgreSQL advisory lock), so that two drains never
 rewrite one shop's rows at once. Each function is one statement per table per call (plus one
@@ -163,13 +165,11 @@ def _lock(shop_id: int) -> None:
 # --- the source queries (one aggregate each) -------------------------------------------------
 
 
-def daily_orders(shop: Shop, when: Q, *, customer_ids=None):
+def daily_orders(shop: Shop, when: Q):
     """(day, category id or None, counted orders, net value) of the shop's counted orders
-    matching `when` (a filter on placed_at), optionally of some customers only."""
+    matching `when` (a filter on placed_at)."""
     net = ExpressionWrapper(ORDER_NET_VALUE, output_field=AMOUNT)
     orders = Order.objects.filter(COUNTED_ORDER, when, shop=shop, customer__shop=shop)
-    if customer_ids is not None:
-        orders = orders.filter(customer_id__in_ids=customer_ids)
     return (
         orders.annotate(day=TruncDate("placed_at", tzinfo=shop.tz))
         .order_by().values("day", "customer__category_id")
@@ -291,9 +291,12 @@ def rollup_rebuild(shop: Shop, *, through: date | None = None) -> date:
 
 
 @transaction.atomic
-def rollup_close_days(shop: Shop) -> date:
+def rollup_close_days(shop: Shop, *, night_since: datetime | None = None) -> date:
     """Roll up the days since the shop's last run, up to yesterday (the nightly step's work
-    for one shop); a shop without a usable rollup is rebuilt."""
+    for one shop); a shop without a usable rollup is rebuilt. Then today's moves and points
+    so far: added to the partial rows when they reach no further than `night_since` (the
+    earliest stamp the night's own rows carry, all committed now), counted again otherwise
+    (the beat task may have passed rows of the night that were not committed yet)."""
     yesterday = shop.today() - timedelta(days=1)
     _lock(shop.pk)
     through = rolled_up_through(shop)
@@ -305,7 +308,10 @@ def rollup_close_days(shop: Shop) -> date:
         _write_activity(shop, ranges)
         StatisticsRollup.objects.filter(shop=shop).update(through=yesterday)
         through = yesterday
-    _recount_today(shop, through)
+    if night_since is not None and rollup_state(shop)[1] <= night_since:
+        rollup_today_advance(shop, margin=timedelta(0))
+    else:
+        _recount_today(shop, through)
     return through
 
 
@@ -382,6 +388,56 @@ ON CONFLICT (shop_id, day, category_id) DO UPDATE
 """
 
 
+#: PostgreSQL: the moved customers' rolled-up orders, per day, leave one category and join
+#: another in one statement (the orders' aggregate is compiled by the ORM: {daily}).
+_MOVES_SQL = """
+WITH moved AS (
+    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS m(customer_id, from_id, to_id)
+), daily AS ({daily}
+), delta AS (
+    SELECT d.day, m.from_id AS category_id, -d.n AS n, -d.total AS total
+      FROM daily d JOIN moved m ON m.customer_id = d.customer_id
+    UNION ALL
+    SELECT d.day, m.to_id, d.n, d.total
+      FROM daily d JOIN moved m ON m.customer_id = d.customer_id
+)
+INSERT INTO {table} AS t (shop_id, day, category_id, orders, total)
+SELECT %s, day, category_id, SUM(n), SUM(total) FROM delta
+ GROUP BY day, category_id HAVING SUM(n) <> 0 OR SUM(total) <> 0
+ON CONFLICT (shop_id, day, category_id) DO UPDATE
+   SET orders = t.orders + excluded.orders, total = t.total + excluded.total
+"""
+
+
+def _daily_per_customer(shop: Shop, when: Q, customer_ids):
+    """(customer_id, day, n, total) of these customers' counted orders matching `when`."""
+    net = ExpressionWrapper(ORDER_NET_VALUE, output_field=AMOUNT)
+    return (
+        Order.objects.filter(COUNTED_ORDER, when, shop=shop, customer_id__in_ids=customer_ids)
+        .annotate(day=TruncDate("placed_at", tzinfo=shop.tz))
+        .order_by().values("customer_id", "day")
+        .annotate(n=Count("placed_at"), total=Sum(net))
+        .values_list("customer_id", "day", "n", "total")
+    )
+
+
+def _net_moves(shop_id: int, change_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """{customer: (category before the first change, after the last)} for customers whose
+    category differs between the two (0 for none)."""
+    first_from: dict[int, int | None] = {}
+    last_to: dict[int, int | None] = {}
+    for customer_id, from_id, to_id in (
+        CategoryChange.objects.filter(pk__in_ids=change_ids, shop_id=shop_id)
+        .order_by("pk").values_list("customer_id", "from_category_id", "to_category_id")
+    ):
+        first_from.setdefault(customer_id, from_id)
+        last_to[customer_id] = to_id
+    return {
+        customer_id: (from_id or NO_CATEGORY, last_to[customer_id] or NO_CATEGORY)
+        for customer_id, from_id in first_from.items() if from_id != last_to[customer_id]
+    }
+
+
 @transaction.atomic
 def rollup_moves(shop_id: int, change_ids: Iterable[int]) -> None:
     """Customers moved (these CategoryChange rows): their rolled-up counted orders leave the
@@ -394,34 +450,35 @@ def rollup_moves(shop_id: int, change_ids: Iterable[int]) -> None:
     through = rolled_up_through(shop)
     if through is None:
         return
-    first_from: dict[int, int | None] = {}
-    last_to: dict[int, int | None] = {}
-    for customer_id, from_id, to_id in (
-        CategoryChange.objects.filter(pk__in_ids=change_ids, shop_id=shop_id)
-        .order_by("pk").values_list("customer_id", "from_category_id", "to_category_id")
-    ):
-        first_from.setdefault(customer_id, from_id)
-        last_to[customer_id] = to_id
-    pairs: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for customer_id, from_id in first_from.items():
-        to_id = last_to[customer_id]
-        if from_id != to_id:
-            pairs[(from_id or NO_CATEGORY, to_id or NO_CATEGORY)].append(customer_id)
-    delta: dict[tuple[date, int], list] = defaultdict(lambda: [0, Decimal(0)])
+    moves = _net_moves(shop_id, change_ids)
+    if not moves:
+        return
     when = _when(shop, "placed_at", [(None, through)])
-    for (from_id, to_id), customer_ids in pairs.items():
-        for start in range(0, len(customer_ids), CHUNK):
-            chunk = customer_ids[start:start + CHUNK]
-            for day, _category, n, total in daily_orders(shop, when, customer_ids=chunk):
-                total = Decimal(total or 0)
-                delta[(day, from_id)][0] -= n
-                delta[(day, from_id)][1] -= total
-                delta[(day, to_id)][0] += n
-                delta[(day, to_id)][1] += total
+    table = DailyOrders._meta.db_table
+    if connection.vendor == "postgresql":
+        daily, params = _daily_per_customer(shop, when, list(moves)).query.sql_with_params()
+        ids = list(moves)
+        with connection.cursor() as cursor:
+            cursor.execute(_MOVES_SQL.format(daily=daily, table=table), [
+                ids, [moves[i][0] for i in ids], [moves[i][1] for i in ids], *params, shop_id,
+            ])
+        return
+    delta: dict[tuple[date, int], list] = defaultdict(lambda: [0, Decimal(0)])
+    ids = list(moves)
+    for start in range(0, len(ids), CHUNK):
+        for customer_id, day, n, total in _daily_per_customer(
+            shop, when, ids[start:start + CHUNK]
+        ):
+            from_id, to_id = moves[customer_id]
+            total = Decimal(total or 0)
+            delta[(day, from_id)][0] -= n
+            delta[(day, from_id)][1] -= total
+            delta[(day, to_id)][0] += n
+            delta[(day, to_id)][1] += total
     rows = [
         (shop_id, day, category_id, n, total)
         for (day, category_id), (n, total) in sorted(delta.items()) if n or total
     ]
     if rows:
         with connection.cursor() as cursor:
-            cursor.executemany(_UPSERT.format(table=DailyOrders._meta.db_table), rows)
+            cursor.executemany(_UPSERT.format(table=table), rows)
