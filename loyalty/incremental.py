@@ -20,6 +20,15 @@ crosses a days-since-last-order threshold N when their last order's date + N fal
 the two days. The edges are the exact bounds loyalty.figures measures with (a window
 starts at local midnight of as_of - N; the property tests hold them to it).
 
+An order leaving a window only lowers the customer's window figures. When every window
+condition of the holders is "at least" (so lower figures never make one hold that did
+not), the leaving order matters only to customers who hold something by a window
+condition: whose current category has one among its rules (a higher category cannot start
+to hold, and the rules of the one they are in, without windows, hold as before), or who are
+members of a segment with one (segments are only left, never joined, on lower figures). The
+others are not candidates for it (`edges_of(..., by_holding=True)`; the night's category
+and segment steps ask so, the notices, which also look at how close a customer is, do not).
+
 Rule, category, segment, policy or time-zone edits are not candidates: they make the whole
 shop's next night a full pass (loyalty.nightly).
 
@@ -31,17 +40,18 @@ customer ids (a `values_list(..., flat=True)`), evaluated once per night.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Max, Q
 
 from shops.counting import COUNTED_ORDER
 from shops.models import Customer, IntakeEvent, Order, Shop
 
 from . import conditions as c
 from .figures import local_midnight
-from .models import CategoryChange, PointsEntry, PointsKind
+from .membership import SegmentSpec
+from .models import CategoryChange, PointsEntry, PointsKind, SegmentMember
 
 #: How long a transaction that writes facts may stay open: rows it wrote may carry ids
 #: below the last pass's marks and times before its start.
@@ -58,21 +68,38 @@ class Edges:
     days_since: frozenset[int] = frozenset()
     #: Window lengths over points earned.
     points_windows: frozenset[int] = frozenset()
+    #: An order leaving a window matters only to customers holding one of these (ids of
+    #: categories, `held_as` "category", or segments, "segment"); None: to every customer.
+    leaving_matters_for: frozenset[int] | None = None
+    held_as: str = ""
 
 
-def edges_of(holders) -> Edges:
-    """`holders`: categories or segments (anything with `.rules` of condition specs)."""
+WINDOW_KINDS = (c.WINDOW_SPEND, c.WINDOW_ORDERS, c.LARGEST_ORDER)
+
+
+def edges_of(holders, *, by_holding: bool = False) -> Edges:
+    """`holders`: categories or segments (anything with `.rules` of condition specs).
+    `by_holding`: orders leaving a window are candidates only for the customers holding a
+    category or segment by a window condition, when that is sound (see the module's doc)."""
+    holders = list(holders)
     orders, since, pts = set(), set(), set()
+    windowed, at_least = set(), True
     for holder in holders:
         for rule in holder.rules:
             for cond in rule.conditions:
-                if cond.kind in (c.WINDOW_SPEND, c.WINDOW_ORDERS, c.LARGEST_ORDER) and cond.days:
+                if cond.kind in WINDOW_KINDS and cond.days:
                     orders.add(cond.days)
+                    windowed.add(holder.id)
+                    at_least = at_least and cond.operator == c.GTE
                 elif cond.kind == c.DAYS_SINCE_LAST_ORDER:
                     since.add(cond.count or 0)
                 elif cond.kind == c.POINTS_EARNED and cond.days:
                     pts.add(cond.days)
-    return Edges(frozenset(orders), frozenset(since), frozenset(pts))
+    edges = Edges(frozenset(orders), frozenset(since), frozenset(pts))
+    kinds = {"segment" if isinstance(h, SegmentSpec) else "category" for h in holders}
+    if by_holding and at_least and len(kinds) == 1:
+        edges = replace(edges, leaving_matters_for=frozenset(windowed), held_as=kinds.pop())
+    return edges
 
 
 @dataclass(frozen=True)
@@ -114,14 +141,25 @@ _sources: list[tuple[str, Source]] = []
 #: Sources whose answer is the same for every step of a night (nothing a step writes
 #: changes it): asked once per night (`candidates(..., cache=)`).
 _per_night: set[str] = set()
+#: Sources asked again in a night only when their probe's answer changed (a step wrote
+#: rows they read): {name: probe(window) -> a value}.
+_probes: dict[str, Callable[[Window], object]] = {}
 
 
-def register_source(name: str, source: Source, *, per_night: bool = False) -> None:
+def register_source(
+    name: str, source: Source, *, per_night: bool = False,
+    probe: Callable[[Window], object] | None = None,
+) -> None:
     """Add a candidate source (idempotent by name: a re-registration replaces it).
-    `per_night`: no step of the night changes what it finds (it is then asked once)."""
+    `per_night`: no step of the night changes what it finds (it is then asked once).
+    `probe`: a cheap query whose answer changes whenever a step wrote something the source
+    finds (the highest id of its table, say): asked again only then."""
     _per_night.discard(name)
+    _probes.pop(name, None)
     if per_night:
         _per_night.add(name)
+    if probe is not None:
+        _probes[name] = probe
     for i, (existing, _fn) in enumerate(_sources):
         if existing == name:
             _sources[i] = (name, source)
@@ -139,7 +177,16 @@ def candidates(window: Window, *, cache: dict | None = None) -> tuple[set[int], 
     found: set[int] = set()
     counts: dict[str, int] = {}
     for name, source in _sources:
-        if cache is not None and name in _per_night and name in cache:
+        probe = _probes.get(name) if cache is not None else None
+        if probe is not None:
+            seen = probe(window)
+            cached = cache.get(("probed", name))
+            if cached is not None and cached[0] == seen:
+                ids = cached[1]
+            else:
+                ids = set(source(window))
+                cache[("probed", name)] = (seen, ids)
+        elif cache is not None and name in _per_night and name in cache:
             ids = cache[name]
         else:
             ids = set(source(window))
@@ -205,12 +252,31 @@ def _placed_between(w: Window, ranges: list[tuple[datetime, datetime]]):
         "customer_id", flat=True).distinct()
 
 
+def _holding(edges: Edges) -> Q:
+    """The customers an order leaving a window can matter to (a filter on orders)."""
+    ids = edges.leaving_matters_for
+    if ids is None:
+        return Q()
+    if edges.held_as == "segment":
+        return Q(customer_id__in=SegmentMember.objects.filter(segment_id__in=ids)
+                 .values("customer_id"))
+    return Q(customer__category_id__in=ids) | Q(customer__category_id__isnull=True)
+
+
 def window_edges(w: Window):
-    """Orders that leave an N-day window (placed date + N between the two days), and orders
-    placed on the days that enter the windows' end (back-dated imports, a later as_of)."""
-    ranges = [w.day_range(days) for days in sorted(w.edges.order_windows)]
-    ranges.append(w.new_days())
-    return _placed_between(w, ranges)
+    """Orders that leave an N-day window (placed date + N between the two days), of the
+    customers they can matter to, and orders placed on the days that enter the windows' end
+    (back-dated imports, a later as_of)."""
+    start, end = w.new_days()
+    when = Q(placed_at__gte=start, placed_at__lt=end)
+    if w.edges.leaving_matters_for != frozenset():
+        leaving = Q()
+        for start, end in (w.day_range(days) for days in sorted(w.edges.order_windows)):
+            leaving |= Q(placed_at__gte=start, placed_at__lt=end)
+        if leaving:
+            when |= leaving & _holding(w.edges)
+    return Order.objects.filter(COUNTED_ORDER, when, shop=w.shop).order_by().values_list(
+        "customer_id", flat=True).distinct()
 
 
 def days_since_thresholds(w: Window):
@@ -247,9 +313,16 @@ for _name, _source in (
     ("new_customers", new_customers),
 ):
     register_source(_name, _source, per_night=True)
+# Written by the night's own steps too: asked again when their table got new rows (an
+# entry committed meanwhile with a lower id is found by the next night, as it would be
+# if it had committed after the step's question).
+def _highest_id(model):
+    return lambda w: model.objects.aggregate(top=Max("pk"))["top"]
+
+
+register_source("category_changes", category_changes, probe=_highest_id(CategoryChange))
+register_source("points_entries", points_entries, probe=_highest_id(PointsEntry))
 for _name, _source in (
-    ("category_changes", category_changes),
-    ("points_entries", points_entries),
     ("window_edges", window_edges),
     ("days_since_thresholds", days_since_thresholds),
     ("points_window_edges", points_window_edges),

@@ -109,6 +109,8 @@ class Night:
     results: list[dict] = field(default_factory=list)
     #: The per-night candidate sources' answers (loyalty.incremental.candidates).
     sources_seen: dict = field(default_factory=dict, repr=False)
+    #: The shop's number of customers, counted once a night (for `_too_many`).
+    customer_count: int | None = field(default=None, repr=False)
 
     def candidates(
         self, holders=(), *, edges: incremental.Edges | None = None
@@ -118,7 +120,8 @@ class Night:
         source's count; None in a full pass."""
         if self.full or self.window is None:
             return None
-        window = replace(self.window, edges=edges or incremental.edges_of(holders))
+        edges = edges or incremental.edges_of(holders, by_holding=True)
+        window = replace(self.window, edges=edges)
         return incremental.candidates(window, cache=self.sources_seen)
 
     def as_json(self) -> dict:
@@ -364,7 +367,9 @@ def _chunks(ids: set[int]):
 def _too_many(night: Night, ids: set[int]) -> bool:
     if len(ids) <= FULL_SHARE * FULL_SHARE_FROM:
         return False
-    return len(ids) > FULL_SHARE * Customer.objects.filter(shop=night.shop).count()
+    if night.customer_count is None:
+        night.customer_count = Customer.objects.filter(shop=night.shop).count()
+    return len(ids) > FULL_SHARE * night.customer_count
 
 
 def expiry_step(night: Night) -> dict:
@@ -427,7 +432,9 @@ register_step("segments", segments_step, order=30)
 
 def statistics_step(night: Night) -> dict:
     """The statistics rollup: the shop's days up to yesterday closed (loyalty.rollup)."""
-    return {"rolled_up_through": rollup.rollup_close_days(night.shop).isoformat()}
+    since = min(night.started_at, night.now)
+    through = rollup.rollup_close_days(night.shop, night_since=since)
+    return {"rolled_up_through": through.isoformat()}
 
 
 register_step("statistics", statistics_step, order=40)

@@ -11,8 +11,15 @@ from django.core.management import call_command
 from django.urls import reverse
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from loyalty import incremental, nightly, tasks
-from loyalty.models import CategoryChange, Condition, NightlyState
+from loyalty import incremental, nightly, points, tasks
+from loyalty.models import (
+    CategoryChange,
+    Condition,
+    NightlyState,
+    Rule,
+    Segment,
+    SegmentMember,
+)
 from shops import services as shop_services
 from shops.models import Customer
 from tests.factories import CategoryFactory, CustomerFactory, ShopFactory, add_rule, order
@@ -94,6 +101,59 @@ def test_incremental_night_moves_a_customer_whose_order_leaves_the_window(
     assert category_of(staying) == silver
 
 
+def segment_codes(customer):
+    return set(SegmentMember.objects.filter(customer=customer)
+               .values_list("segment__code", flat=True))
+
+
+def test_an_order_leaving_a_window_is_a_candidate_only_where_it_can_change_something(
+    shop, ladder, no_margin
+):
+    """Rules of "at least" only: a leaving order can move a customer out of a category or
+    segment held by a window condition, nobody else."""
+    member, silver = ladder
+    once, silver_one, twice = (CustomerFactory(shop=shop) for _ in range(3))
+    order(once, "100.00", days_ago=25)  # Member; "first order recently"
+    order(silver_one, "1500.00", days_ago=25)  # Silver; "first order recently"
+    order(twice, "100.00", days_ago=25)  # Member; "loyal" (no window in its rules)
+    order(twice, "100.00", days_ago=26)
+    today = shop.today()
+    nightly.night_run(shop=shop, as_of=today)
+    assert "first_order_recently" in segment_codes(once) & segment_codes(silver_one)
+
+    summary = nightly.night_run(shop=shop, as_of=today + timedelta(days=10))
+
+    assert summary["pass"] == "incremental"
+    assert steps_of(summary)["categories"]["sources"]["window_edges"] == 1  # silver_one
+    assert steps_of(summary)["segments"]["sources"]["window_edges"] == 2  # not twice
+    assert (category_of(once), category_of(silver_one), category_of(twice)) == (
+        member, member, member)
+    assert "first_order_recently" not in segment_codes(once) | segment_codes(silver_one)
+    assert segment_codes(twice) == {"customers", "loyal"}
+
+
+def test_a_less_than_window_condition_keeps_every_leaving_order_a_candidate(shop, no_margin):
+    member = CategoryFactory(shop=shop, name="Member", rank=1, is_default=True)
+    asleep = CategoryFactory(shop=shop, name="Asleep", rank=2)
+    add_rule(asleep, {"kind": "window_orders", "days": 30, "operator": "lt", "count": 1},
+             {"kind": "lifetime_orders", "count": 1})
+    lapsed = Segment.objects.create(shop=shop, code="lapsed", name="Lapsed")
+    rule = Rule.objects.create(segment=lapsed, name="no order for 30 days")
+    Condition.objects.create(rule=rule, kind="window_orders", days=30, operator="lt", count=1)
+    Condition.objects.create(rule=rule, kind="lifetime_orders", count=1)
+    customer = CustomerFactory(shop=shop)
+    order(customer, "100.00", days_ago=25)
+    today = shop.today()
+    nightly.night_run(shop=shop, as_of=today)
+    assert category_of(customer) == member and "lapsed" not in segment_codes(customer)
+
+    summary = nightly.night_run(shop=shop, as_of=today + timedelta(days=10))
+
+    assert summary["pass"] == "incremental"
+    assert category_of(customer) == asleep
+    assert "lapsed" in segment_codes(customer)
+
+
 def test_a_rule_edit_makes_the_next_night_full(shop, ladder, no_margin):
     member, silver = ladder
     customer = CustomerFactory(shop=shop)
@@ -151,6 +211,52 @@ def test_client_type_change_makes_the_customer_a_candidate(shop, no_margin):
     summary = nightly.night_run(shop=shop)
     assert steps_of(summary)["categories"]["sources"]["orders_stamped"] == 1
     assert category_of(customer) == wholesale
+
+
+def test_the_segment_step_sees_a_change_made_after_the_category_step(
+    shop, ladder, no_margin
+):
+    """The segment step reads the customers as they are after the category step: one
+    disabled in between is in "disabled" that very night."""
+    member, silver = ladder
+    customer = CustomerFactory(shop=shop)
+    nightly.night_run(shop=shop)
+    order(customer, "1200.00", days_ago=0)
+
+    def staff_disables(night):
+        Customer.objects.filter(pk=customer.pk).update(is_active=False)
+        return {}
+
+    nightly.register_step("staff_disables", staff_disables, order=25)
+    try:
+        summary = nightly.night_run(shop=shop)
+    finally:
+        nightly._steps[:] = [s for s in nightly._steps if s.name != "staff_disables"]
+    assert summary["pass"] == "incremental"
+    assert category_of(customer) == silver
+    assert set(SegmentMember.objects.filter(customer=customer)
+               .values_list("segment__built_in", flat=True)) == {
+        "disabled", "customers", "first_order_recently"}
+
+
+def test_a_source_is_asked_again_in_the_night_after_a_step_wrote_what_it_reads(
+    shop, ladder, no_margin
+):
+    customer = CustomerFactory(shop=shop)
+    nightly.night_run(shop=shop)
+
+    def staff_gives_points(night):
+        points.points_adjust(customer_ids=[customer.pk], points=5, reason="bonus",
+                             staff_user=None)
+        return {}
+
+    nightly.register_step("staff_gives_points", staff_gives_points, order=25)
+    try:
+        summary = nightly.night_run(shop=shop)
+    finally:
+        nightly._steps[:] = [s for s in nightly._steps if s.name != "staff_gives_points"]
+    assert steps_of(summary)["categories"]["sources"]["points_entries"] == 0
+    assert steps_of(summary)["segments"]["sources"]["points_entries"] == 1
 
 
 def test_another_app_adds_a_step_and_a_candidate_source(shop, ladder, no_margin):

@@ -9,6 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from loyalty import points, rollup, services, statistics
 from loyalty.models import CategoryChange, DailyActivity, DailyOrders, PointsEntry
@@ -248,3 +249,38 @@ def test_an_open_transaction_holds_the_moment_back(world):
         time.sleep(0.1)
     else:
         pytest.fail("the moment stayed behind a closed transaction")
+
+
+def test_a_night_the_beat_task_overtook_counts_today_again(world):
+    """The night's expiry entries carry the night's start: when the beat task's moment
+    passed it while they were being written, the nightly step counts today from scratch."""
+    shop, customers, *_ = world
+    rollup.rollup_rebuild(shop, through=shop.today() - timedelta(days=1))
+    night_started = timezone.now()
+    give(customers["a"], 7)
+    reached = rollup.rollup_today_advance(shop, margin=timedelta(0))
+    give(customers["c"], 5)  # an entry of the night, stamped with its start, committed late
+    late = PointsEntry.objects.filter(customer=customers["c"]).latest("pk")
+    PointsEntry.objects.filter(pk=late.pk).update(created_at=night_started)
+    give(customers["b"], 4)
+    assert reached > night_started
+
+    rollup.rollup_close_days(shop, night_since=night_started)
+
+    assert today_row(shop) == (0, 16)
+    assert_same_as_counting(shop)
+
+
+def test_a_night_before_the_beat_task_adds_only_what_came_since(world):
+    shop, customers, *_ = world
+    rollup.rollup_rebuild(shop, through=shop.today() - timedelta(days=1))
+    give(customers["a"], 7)
+    rollup.rollup_today_advance(shop, margin=timedelta(0))
+    night_started = timezone.now()
+    give(customers["b"], 4)
+
+    rollup.rollup_close_days(shop, night_since=night_started)
+
+    assert today_row(shop) == (0, 11)
+    assert rollup.rollup_state(shop)[1] > night_started
+    assert_same_as_counting(shop)
