@@ -76,9 +76,9 @@ WITH figures AS (
  RETURNING c.id, d.from_id, d.to_id, d.spend, d.orders
 )
 INSERT INTO loyalty_categorychange
-       (shop_id, customer_id, from_category_id, to_category_id, changed_at, reason, direction,
-        rule_id, figures, note)
-SELECT %(shop)s, m.id, m.from_id, m.to_id, now(), 'rule',
+       (shop_id, customer_id, from_category_id, to_category_id, changed_at, as_of, reason,
+        direction, rule_id, figures, note)
+SELECT %(shop)s, m.id, m.from_id, m.to_id, now(), %(as_of)s, 'rule',
        CASE WHEN m.to_id = %(member)s THEN -1 ELSE 1 END,
        NULL,
        jsonb_build_object('client_type', 'retail', 'window_spend_60d', m.spend::text,
@@ -226,6 +226,7 @@ def run_reference(shops_ids):
             with transaction.atomic():
                 cur.execute(REFERENCE_SQL, {
                     "shop": shop.pk, "member": member, "group": group, "gold": gold,
+                    "as_of": as_of,
                     "since": window_start(shop, as_of, 60),
                     "until": local_midnight(shop, as_of + timedelta(days=1)),
                 })
