@@ -12,11 +12,28 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Move:
+    """One written CategoryChange as its writer knows it (so handlers need not read it back)."""
+
+    change_id: int
+    customer_id: int
+    from_id: int | None
+    to_id: int | None
+    direction: int
+    reason: str
+    #: The customer's language as stored ('' for the shop's default).
+    language: str
+
+
+@dataclass(frozen=True)
 class CategoriesChanged:
     shop_id: int
     #: ids of the CategoryChange rows written (moves by rules, fallbacks, manual moves and
     #: the placement of a newly registered customer; lock/unlock rows are not moves).
     change_ids: tuple[int, ...]
+    #: The same changes in full, in the order written, when the writer has them at hand (a
+    #: recalculation batch); None: a handler reads what it needs from the history.
+    moves: tuple[Move, ...] | None = None
 
 
 Handler = Callable[[CategoriesChanged], None]

@@ -103,4 +103,4 @@ def statistics_batch(batch: list[FiguresChanged]) -> None:
 def statistics_moves(event: CategoriesChanged) -> None:
     """loyalty.events.on_categories_changed handler: moved customers take their rolled-up
     orders to their new category."""
-    rollup.rollup_moves(event.shop_id, event.change_ids)
+    rollup.rollup_moves(event.shop_id, event.change_ids, event.moves)

@@ -47,6 +47,7 @@ from django.utils import timezone
 
 from shops.counting import COUNTED_ORDER, ORDER_NET_VALUE
 from shops.events import FiguresChanged
+from shops.lookups import array_literal
 from shops.models import Order, Shop
 
 from .models import (
@@ -389,17 +390,21 @@ ON CONFLICT (shop_id, day, category_id) DO UPDATE
 
 
 #: PostgreSQL: the moved customers' rolled-up orders, per day, leave one category and join
-#: another in one statement (the orders' aggregate is compiled by the ORM: {daily}).
+#: another in one statement. The orders ({orders}: customer, local day, net value of each
+#: counted order, compiled by the ORM) are joined to the moves and grouped by day and pair of
+#: categories: a few thousand groups, where grouping by customer and day first gave tens of
+#: thousands (a batch's movers are the heavy buyers) and spilled the aggregate to disk.
 _MOVES_SQL = """
 WITH moved AS (
     SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS m(customer_id, from_id, to_id)
-), daily AS ({daily}
+), daily AS (
+    SELECT o.day, m.from_id, m.to_id, COUNT(*) AS n, SUM(o.net) AS total
+      FROM ({orders}) o JOIN moved m ON m.customer_id = o.customer_id
+     GROUP BY o.day, m.from_id, m.to_id
 ), delta AS (
-    SELECT d.day, m.from_id AS category_id, -d.n AS n, -d.total AS total
-      FROM daily d JOIN moved m ON m.customer_id = d.customer_id
+    SELECT day, from_id AS category_id, -n AS n, -total AS total FROM daily
     UNION ALL
-    SELECT d.day, m.to_id, d.n, d.total
-      FROM daily d JOIN moved m ON m.customer_id = d.customer_id
+    SELECT day, to_id, n, total FROM daily
 )
 INSERT INTO {table} AS t (shop_id, day, category_id, orders, total)
 SELECT %s, day, category_id, SUM(n), SUM(total) FROM delta
@@ -407,6 +412,16 @@ SELECT %s, day, category_id, SUM(n), SUM(total) FROM delta
 ON CONFLICT (shop_id, day, category_id) DO UPDATE
    SET orders = t.orders + excluded.orders, total = t.total + excluded.total
 """
+
+
+def _orders_of(shop: Shop, when: Q, customer_ids):
+    """(customer_id, day, net) of each of these customers' counted orders matching `when`."""
+    net = ExpressionWrapper(ORDER_NET_VALUE, output_field=AMOUNT)
+    return (
+        Order.objects.filter(COUNTED_ORDER, when, shop=shop, customer_id__in_ids=customer_ids)
+        .annotate(day=TruncDate("placed_at", tzinfo=shop.tz), net=net)
+        .order_by().values_list("customer_id", "day", "net")
+    )
 
 
 def _daily_per_customer(shop: Shop, when: Q, customer_ids):
@@ -421,12 +436,13 @@ def _daily_per_customer(shop: Shop, when: Q, customer_ids):
     )
 
 
-def _net_moves(shop_id: int, change_ids: list[int]) -> dict[int, tuple[int, int]]:
+def _net_moves(shop_id: int, change_ids: list[int], known=None) -> dict[int, tuple[int, int]]:
     """{customer: (category before the first change, after the last)} for customers whose
-    category differs between the two (0 for none)."""
+    category differs between the two (0 for none). `known`: the changes as
+    (customer, from, to) in the order written, if the caller has them (else read)."""
     first_from: dict[int, int | None] = {}
     last_to: dict[int, int | None] = {}
-    for customer_id, from_id, to_id in (
+    for customer_id, from_id, to_id in known if known is not None else (
         CategoryChange.objects.filter(pk__in_ids=change_ids, shop_id=shop_id)
         .order_by("pk").values_list("customer_id", "from_category_id", "to_category_id")
     ):
@@ -439,9 +455,11 @@ def _net_moves(shop_id: int, change_ids: list[int]) -> dict[int, tuple[int, int]
 
 
 @transaction.atomic
-def rollup_moves(shop_id: int, change_ids: Iterable[int]) -> None:
+def rollup_moves(shop_id: int, change_ids: Iterable[int], moves=None) -> None:
     """Customers moved (these CategoryChange rows): their rolled-up counted orders leave the
-    category they were in before the first change and join the one after the last."""
+    category they were in before the first change and join the one after the last.
+    `moves`: the same changes as loyalty.events.Move, when the writer handed them over."""
+    known = None if moves is None else [(m.customer_id, m.from_id, m.to_id) for m in moves]
     change_ids = list(change_ids)
     if not change_ids:
         return
@@ -450,17 +468,18 @@ def rollup_moves(shop_id: int, change_ids: Iterable[int]) -> None:
     through = rolled_up_through(shop)
     if through is None:
         return
-    moves = _net_moves(shop_id, change_ids)
+    moves = _net_moves(shop_id, change_ids, known)
     if not moves:
         return
     when = _when(shop, "placed_at", [(None, through)])
     table = DailyOrders._meta.db_table
     if connection.vendor == "postgresql":
-        daily, params = _daily_per_customer(shop, when, list(moves)).query.sql_with_params()
         ids = list(moves)
+        orders, params = _orders_of(shop, when, ids).query.sql_with_params()
         with connection.cursor() as cursor:
-            cursor.execute(_MOVES_SQL.format(daily=daily, table=table), [
-                ids, [moves[i][0] for i in ids], [moves[i][1] for i in ids], *params, shop_id,
+            cursor.execute(_MOVES_SQL.format(orders=orders, table=table), [
+                array_literal(ids), array_literal(moves[i][0] for i in ids),
+                array_literal(moves[i][1] for i in ids), *params, shop_id,
             ])
         return
     delta: dict[tuple[date, int], list] = defaultdict(lambda: [0, Decimal(0)])

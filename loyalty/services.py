@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shops.lookups import array_literal, text_array_literal
 from shops.models import Customer, Shop
 
 from . import events, lifecycle, runs, selectors
@@ -104,12 +105,12 @@ def _apply(
         return []
     if connection.vendor == "postgresql":
         return _apply_postgresql(shop, moves, when=when, as_of=as_of, announce=announce)
-    state = dict(
-        (pk, (category_id, locked))
-        for pk, category_id, locked in Customer.objects.select_for_update()
-        .filter(pk__in=[d.customer_id for d in moves])
-        .values_list("pk", "category_id", "category_locked")
-    )
+    state, language = {}, {}
+    for pk, category_id, locked, lang in (
+        Customer.objects.select_for_update().filter(pk__in=[d.customer_id for d in moves])
+        .values_list("pk", "category_id", "category_locked", "language")
+    ):
+        state[pk], language[pk] = (category_id, locked), lang
     applied = [d for d in moves if state.get(d.customer_id) == (d.from_id, False)]
     by_target: dict[int | None, list[int]] = {}
     for d in applied:
@@ -126,12 +127,20 @@ def _apply(
         for d in applied
     )
     if announce:
-        _announce(shop.pk, [c.pk for c in changes])
+        _announce(shop.pk, [c.pk for c in changes], [
+            _move(c.pk, d, language[d.customer_id]) for c, d in zip(changes, applied, strict=True)
+        ])
     return applied
 
 
-def _announce(shop_id: int, change_ids: list[int]) -> None:
-    events.categories_changed(events.CategoriesChanged(shop_id, tuple(change_ids)))
+def _move(change_id: int, d: Decision, language: str) -> events.Move:
+    return events.Move(change_id, d.customer_id, d.from_id, d.to_id, d.direction, _reason(d),
+                       language or "")
+
+
+def _announce(shop_id: int, change_ids: list[int], moves=None) -> None:
+    events.categories_changed(events.CategoriesChanged(
+        shop_id, tuple(change_ids), None if moves is None else tuple(moves)))
 
 
 _APPLY_SQL = """
@@ -145,14 +154,19 @@ WITH moves AS (
       FROM moves m
      WHERE c.id = m.customer_id AND c.category_id IS NOT DISTINCT FROM m.from_id
        AND NOT c.category_locked
- RETURNING c.id
+ RETURNING c.id, c.language
+), written AS (
+    INSERT INTO {change} (shop_id, customer_id, from_category_id, to_category_id, changed_at,
+                          as_of, reason, direction, rule_id, figures, note)
+    SELECT %(shop)s, m.customer_id, m.from_id, m.to_id, %(when)s, %(as_of)s, m.reason,
+           m.direction, m.rule_id, m.figures::jsonb, ''
+      FROM moves m JOIN moved ON moved.id = m.customer_id
+     ORDER BY m.customer_id
+    RETURNING customer_id, id
 )
-INSERT INTO {change} (shop_id, customer_id, from_category_id, to_category_id, changed_at,
-                      as_of, reason, direction, rule_id, figures, note)
-SELECT %(shop)s, m.customer_id, m.from_id, m.to_id, %(when)s, %(as_of)s, m.reason, m.direction,
-       m.rule_id, m.figures::jsonb, ''
-  FROM moves m JOIN moved ON moved.id = m.customer_id
-RETURNING customer_id, id
+SELECT w.customer_id, w.id, moved.language
+  FROM written w JOIN moved ON moved.id = w.customer_id
+ ORDER BY w.id
 """
 
 
@@ -165,20 +179,24 @@ def _apply_postgresql(
         customer=Customer._meta.db_table, change=CategoryChange._meta.db_table
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, {
-            "ids": [d.customer_id for d in moves],
-            "froms": [d.from_id for d in moves],
-            "tos": [d.to_id for d in moves],
-            "directions": [d.direction for d in moves],
-            "reasons": [_reason(d) for d in moves],
-            "rules": [d.rule.id if d.rule else None for d in moves],
-            "figures": [json.dumps(d.figures or {}) for d in moves],
+        cursor.execute(sql, {  # arrays in their text form: a batch's are dumped in one go
+            "ids": array_literal(d.customer_id for d in moves),
+            "froms": array_literal(d.from_id for d in moves),
+            "tos": array_literal(d.to_id for d in moves),
+            "directions": array_literal(d.direction for d in moves),
+            "reasons": text_array_literal(_reason(d) for d in moves),
+            "rules": array_literal(d.rule.id if d.rule else None for d in moves),
+            "figures": text_array_literal(json.dumps(d.figures or {}) for d in moves),
             "shop": shop.pk, "when": when, "as_of": as_of,
         })
         rows = cursor.fetchall()
-    applied = {customer_id for customer_id, _change_id in rows}
+    by_customer = {d.customer_id: d for d in moves}
     if announce:
-        _announce(shop.pk, [change_id for _customer_id, change_id in rows])
+        _announce(shop.pk, [change_id for _customer_id, change_id, _lang in rows], [
+            _move(change_id, by_customer[customer_id], language)
+            for customer_id, change_id, language in rows
+        ])
+    applied = {customer_id for customer_id, _change_id, _lang in rows}
     return [d for d in moves if d.customer_id in applied]
 
 

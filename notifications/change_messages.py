@@ -6,8 +6,10 @@ without loading the changes:
 1. Which messages can exist at all: the shop's channels that are on and the enabled
    templates (its own, else the default) for "moved up" / "moved down" on them. None: done,
    without reading a single change.
-2. One GROUP BY over the batch's changes that qualify (a move, both categories visible):
-   the distinct (direction, old category, new category, customer's language) groups.
+2. The distinct (direction, old category, new category, customer's language) groups of the
+   batch's changes that qualify (a move, both categories visible): counted from the moves
+   the recalculation hands over with its event (its UPDATE returns each customer's
+   language), or else by one GROUP BY over the changes.
 3. Each group's text is rendered once per channel in the sandbox, with markers in place of
    the per-customer values (the name and the points balance), then one INSERT ... SELECT
    writes every group's messages: the markers replaced by each customer's values, only for
@@ -26,15 +28,18 @@ for SMS (segments and cost depend on each message's exact text).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.template.base import Lexer, TokenType
 from django.utils import timezone
 
+from loyalty.events import Move
 from loyalty.models import Category, CategoryChange
 from shops.languages import languages, translated
+from shops.lookups import array_literal
 from shops.models import Customer, Shop
 
 from . import points, selectors
@@ -86,26 +91,56 @@ def _group_text(template, langs, old, new, shop_name):
     return marked["subject"], marked["body"]
 
 
+def _by_id(change_ids: list[int]):
+    changes = CategoryChange.objects.all()
+    if connection.vendor == "postgresql":  # one array parameter: estimated by its length
+        table = connection.ops.quote_name(CategoryChange._meta.db_table)
+        return changes.extra(where=[f"{table}.id = ANY(%s)"], params=[change_ids])  # noqa: S610 (a fixed clause)
+    return changes.filter(pk__in_ids=change_ids)
+
+
 def qualifying(shop_id: int, change_ids: list[int], directions: Iterable[int]):
     """The batch's changes that are announced: moves up or down between visible
     categories (or from none)."""
     from .services import MOVE_REASONS
 
-    changes = CategoryChange.objects.all()
-    if connection.vendor == "postgresql":  # one array parameter: estimated by its length
-        table = connection.ops.quote_name(CategoryChange._meta.db_table)
-        changes = changes.extra(where=[f"{table}.id = ANY(%s)"], params=[change_ids])  # noqa: S610 (a fixed clause)
-    else:
-        changes = changes.filter(pk__in_ids=change_ids)
-    return changes.filter(
+    return _by_id(change_ids).filter(
         shop_id=shop_id, reason__in=MOVE_REASONS,
         direction__in=list(directions), to_category__visible_to_customer=True,
     ).filter(Q(from_category__isnull=True) | Q(from_category__visible_to_customer=True))
 
 
-def messages_for_category_changes(*, shop_id: int, change_ids: Iterable[int]) -> int:
+def _moves_from_history(shop_id, ids, directions) -> list[Move]:
+    """The batch's qualifying changes read back (a writer that handed over no moves)."""
+    return [Move(*row) for row in qualifying(shop_id, ids, directions).order_by("pk")
+            .values_list("pk", "customer_id", "from_category_id", "to_category_id",
+                         "direction", "reason", "customer__language")]
+
+
+def _groups(moves, directions):
+    """(the qualifying moves, their groups with counts, the categories)."""
+    from .services import MOVE_REASONS
+
+    moves = [m for m in moves if m.reason in MOVE_REASONS and m.direction in directions]
+    categories = Category.objects.in_bulk(
+        {c for m in moves for c in (m.from_id, m.to_id) if c is not None}) if moves else {}
+
+    def visible(category_id):
+        category = categories.get(category_id)
+        return category is not None and category.visible_to_customer
+
+    moves = [m for m in moves
+             if visible(m.to_id) and (m.from_id is None or visible(m.from_id))]
+    counts = Counter((m.direction, m.from_id, m.to_id, m.language or "") for m in moves)
+    return moves, [(*key, n) for key, n in counts.items()], categories
+
+
+def messages_for_category_changes(
+    *, shop_id: int, change_ids: Iterable[int], moves: Iterable[Move] | None = None
+) -> int:
     """Write the category up/down messages of a batch of changes (module docstring);
-    returns how many were written."""
+    returns how many were written. `moves`: the same changes as their writer knows them
+    (loyalty.events.Move), which spares reading them back."""
     from .services import kick_delivery, messages_rendered_each
 
     ids = list(change_ids)
@@ -121,15 +156,12 @@ def messages_for_category_changes(*, shop_id: int, change_ids: Iterable[int]) ->
               if chosen.get((event, channel)) is not None}
     if not wanted:
         return 0
-    changes = qualifying(shop_id, ids, {d for d, _ in wanted})
-    groups = list(
-        changes.order_by().values_list("direction", "from_category_id", "to_category_id",
-                                       "customer__language").annotate(n=Count("pk"))
-    )
+    directions = {d for d, _ in wanted}
+    if moves is None:
+        moves = _moves_from_history(shop_id, ids, directions)
+    moves, groups, categories = _groups(moves, directions)
     if not groups:
         return 0
-    categories = Category.objects.in_bulk(
-        {c for g in groups for c in g[1:3] if c is not None})
     marked, each = [], {}  # each: channel -> group keys rendered per message
     for direction, from_id, to_id, language, _n in groups:
         langs = languages(customer=Customer(language=language or ""), shop=shop)
@@ -146,20 +178,37 @@ def messages_for_category_changes(*, shop_id: int, change_ids: Iterable[int]) ->
             elif text[1]:  # an empty text sends nothing
                 marked.append((direction, from_id or 0, to_id, language or "", channel,
                                events[direction], langs[0], text[0], text[1]))
-    written = _insert(shop, cfg, changes, marked) if marked else 0
+    written = _insert(shop, cfg, moves, marked) if marked else 0
     if written:
         kick_delivery()
     if each:
-        written += messages_rendered_each(shop=shop, changes=changes, only=each)
+        written += messages_rendered_each(
+            shop=shop, changes=_by_id([m.change_id for m in moves]), only=each)
     return written
 
 
-def _insert(shop, cfg, changes, groups) -> int:
-    """One INSERT ... SELECT of the marked groups' messages."""
+def _insert(shop, cfg, moves: list[Move], groups) -> int:
+    """One INSERT ... SELECT of the marked groups' messages (of these qualifying moves)."""
     qn = connection.ops.quote_name
     now = timezone.now()
     sample = Message(shop=shop, created_at=now, next_attempt_at=now)
-    change_sql, change_params = changes.values("pk").query.sql_with_params()
+    if connection.vendor == "postgresql":
+        # The changes as arrays: the history is not read again (whose statistics may lag a
+        # night's thousands of new rows and mislead the planner).
+        source = ("unnest(%s::bigint[], %s::bigint[], %s::integer[], %s::bigint[], "
+                  "%s::bigint[]) AS ch (id, customer_id, direction, from_category_id, "
+                  "to_category_id)")
+        source_params = [array_literal(m.change_id for m in moves),
+                         array_literal(m.customer_id for m in moves),
+                         array_literal(m.direction for m in moves),
+                         array_literal(m.from_id for m in moves),
+                         array_literal(m.to_id for m in moves)]
+        change_where, change_params = "", []
+    else:
+        source, source_params = f"{CategoryChange._meta.db_table} ch", []
+        change_sql, change_params = _by_id([m.change_id for m in moves]).values("pk") \
+            .query.sql_with_params()
+        change_where = f"ch.id IN ({change_sql}) AND "
     account, account_customer, account_balance = points.balance_columns()
     balance = f"CAST(COALESCE(a.{account_balance}, 0) AS TEXT)"
     recipient = ("CASE g.channel WHEN %s THEN c.email WHEN %s THEN c.phone "
@@ -176,7 +225,7 @@ def _insert(shop, cfg, changes, groups) -> int:
                 f"REPLACE(REPLACE(g.{column}, %s, {balance}), %s, c.name)")
 
     expressions = {
-        "shop_id": ("ch.shop_id", []), "customer_id": ("ch.customer_id", []),
+        "shop_id": ("CAST(%s AS BIGINT)", [shop.pk]), "customer_id": ("ch.customer_id", []),
         "event": ("g.event", []), "channel": ("g.channel", []),
         "language": ("g.language", []), "recipient": (recipient, recipient_params),
         "subject": (filled("subject"), [BALANCE_MARK, NAME_MARK]),
@@ -207,18 +256,18 @@ def _insert(shop, cfg, changes, groups) -> int:
         f"WITH g (direction, from_id, to_id, lang, channel, event, language, subject, body) "
         f"AS (VALUES {values}) "
         f"SELECT {', '.join(select)} "
-        f"FROM {CategoryChange._meta.db_table} ch "
+        f"FROM {source} "
         f"JOIN {Customer._meta.db_table} c ON c.id = ch.customer_id "
         f"JOIN g ON g.direction = ch.direction AND g.from_id = COALESCE(ch.from_category_id, 0) "
         f"AND g.to_id = ch.to_category_id AND g.lang = COALESCE(c.language, '') "
         f"LEFT JOIN {consent} k ON k.customer_id = c.id "
         f"LEFT JOIN {account} a ON a.{account_customer} = c.id "
-        f"WHERE ch.id IN ({change_sql}) AND {recipient} <> '' "
+        f"WHERE {change_where}{recipient} <> '' "
         f"AND (k.id IS NULL OR (g.channel = %s AND k.email) OR (g.channel = %s AND k.sms) "
         f"OR (g.channel = %s AND k.webhook)) "
         f"ON CONFLICT DO NOTHING"
     )
-    all_params = [*group_params, *params, *change_params, *recipient_params,
+    all_params = [*group_params, *params, *source_params, *change_params, *recipient_params,
                   Channel.EMAIL, Channel.SMS, Channel.WEBHOOK]
     with connection.cursor() as cursor:
         cursor.execute(sql, all_params)

@@ -11,7 +11,8 @@ from . import services
 
 
 def categories_changed(event: CategoriesChanged) -> None:
-    services.messages_for_category_changes(shop_id=event.shop_id, change_ids=event.change_ids)
+    services.messages_for_category_changes(shop_id=event.shop_id, change_ids=event.change_ids,
+                                           moves=event.moves)
 
 
 def figures_changed(event: FiguresChanged) -> None:

@@ -178,14 +178,16 @@ def kick_delivery() -> None:
         transaction.on_commit(lambda: tasks.deliver_due.delay(), robust=True)
 
 
-def messages_for_category_changes(*, shop_id: int, change_ids: Iterable[int]) -> int:
+def messages_for_category_changes(*, shop_id: int, change_ids: Iterable[int],
+                                  moves=None) -> int:
     """Category up/down messages for a batch of CategoryChange rows, set-based
-    (`notifications.change_messages`).
+    (`notifications.change_messages`; `moves`: the changes as loyalty.events.Move, if the
+    writer has them).
 
     No message when either category is hidden from customers or the customer has none."""
     from .change_messages import messages_for_category_changes as set_based
 
-    return set_based(shop_id=shop_id, change_ids=change_ids)
+    return set_based(shop_id=shop_id, change_ids=change_ids, moves=moves)
 
 
 def messages_rendered_each(

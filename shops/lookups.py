@@ -33,10 +33,19 @@ class InIds(Lookup):
 
 
 def array_literal(ids) -> str:
-    """PostgreSQL's text form of an integer array ("{1,2,3}"), for a `%s::bigint[]`
-    parameter: psycopg would dump a list of 100,000 ints element by element (a regular
-    expression each, about 0.3 s); joined here it takes milliseconds."""
-    return "{" + ",".join(map(str, map(int, ids))) + "}"
+    """PostgreSQL's text form of an integer array ("{1,2,3}"; None as NULL), for a
+    `%s::bigint[]` parameter: psycopg would dump a list of 100,000 ints element by element
+    (a regular expression each, about 0.3 s); joined here it takes milliseconds."""
+    return "{" + ",".join("NULL" if i is None else str(int(i)) for i in ids) + "}"
+
+
+def text_array_literal(values) -> str:
+    """The same for a `%s::text[]` parameter: each value quoted, its backslashes and double
+    quotes escaped (None as NULL)."""
+    return "{" + ",".join(
+        "NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for v in values
+    ) + "}"
 
 
 def register() -> None:

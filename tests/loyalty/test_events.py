@@ -38,7 +38,8 @@ def test_registration_recalculation_and_manual_move_are_announced(
     with django_capture_on_commit_callbacks(execute=True):
         order(customer, "100.00")  # counted: recalculates the customer on commit
     moved = CategoryChange.objects.get(customer=customer, to_category=silver)
-    assert heard[-1] == events.CategoriesChanged(shop.pk, (moved.pk,))
+    assert heard[-1] == events.CategoriesChanged(shop.pk, (moved.pk,), (events.Move(
+        moved.pk, customer.pk, default.pk, silver.pk, 1, "rule", customer.language),))
 
     services.customer_move(customer=customer, category=default, staff_user=None)
     back = CategoryChange.objects.filter(customer=customer).latest("pk")
@@ -66,3 +67,7 @@ def test_batch_recalculation_announces_each_batch_once_with_all_its_changes(hear
     assert sorted(announced) == sorted(written)
     assert len(written) == 3
     assert len(heard) == 2  # two batches of customers
+    # Each batch hands over its moves as written: the handlers need not read them back.
+    assert [m.change_id for event in heard for m in event.moves] == announced
+    assert {(m.customer_id, m.from_id, m.to_id, m.direction) for e in heard for m in e.moves} \
+        == {(c.pk, default.pk, silver.pk, 1) for c in customers}

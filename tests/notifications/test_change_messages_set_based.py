@@ -5,6 +5,7 @@ consent and dedup keys, on a fixed world with email, SMS and webhook on."""
 import pytest
 
 from loyalty import services as loyalty
+from loyalty.events import Move
 from loyalty.models import CategoryChange, PointsAccount
 from notifications import services
 from notifications.change_messages import qualifying
@@ -100,3 +101,25 @@ def test_nothing_to_send_reads_no_change(ladder, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):  # the shop, its channels, its templates
         assert services.messages_for_category_changes(shop_id=shop.pk,
                                                       change_ids=[change.pk]) == 0
+
+
+def test_moves_handed_over_by_the_writer_give_the_messages_read_from_the_history(world):
+    """A recalculation batch hands its moves (with each customer's language) to the hook,
+    which then groups them without reading the changes back: the same outbox, hidden
+    category and switched-off channel included."""
+    shop, ids = world
+    services.messages_for_category_changes(shop_id=shop.pk, change_ids=ids)
+    expected = outbox(ids)
+    Message.objects.filter(category_change_id__in=ids).delete()
+    moves = [
+        Move(c.pk, c.customer_id, c.from_category_id, c.to_category_id, c.direction, c.reason,
+             c.customer.language)
+        for c in CategoryChange.objects.filter(pk__in=ids).select_related("customer")
+        .order_by("pk")
+    ]
+
+    written = services.messages_for_category_changes(shop_id=shop.pk, change_ids=ids,
+                                                     moves=moves)
+
+    assert outbox(ids) == expected
+    assert written == len(expected) == 11
