@@ -411,7 +411,7 @@ class CustomerAdmin(admin_keeping.CustomerKeepingMixin, admin_points.CustomerPoi
             return "—"
         return selectors.customer_lifecycle_text(customer) or "—"
 
-    @admin.display(description=gettext_lazy("Why this category?"))
+    @admin.display(description=gettext_lazy("Why this category"))
     def explanation(self, customer):
         if customer.pk is None:
             return "—"

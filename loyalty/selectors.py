@@ -171,7 +171,10 @@ def next_nightly_recalculation(now=None):
     when = None
     if task.enabled and task.crontab is not None:
         schedule = task.crontab.schedule
-        when = now + schedule.remaining_estimate(now)
+        # The next firing after `now`, exactly (now + remaining_estimate(now) measured the
+        # remainder against celery's own clock, a moment later: 2:59 for a 3:00 crontab).
+        start, delta, _ = schedule.remaining_delta(now)
+        when = start + delta
     elif task.enabled and task.interval is not None:
         when = (task.last_run_at or now) + task.interval.schedule.run_every
     return {"enabled": task.enabled, "when": when, "task": task}

@@ -135,3 +135,20 @@ def test_staff_home_queries_do_not_grow(client):
         ShopStaff.objects.create(user=user, shop=shop_with(code, 8, fail_messages=1))
     _, many = home(client)
     assert many == few
+
+
+@pytest.mark.django_db
+def test_the_next_nightly_pass_is_shown_at_the_minute_its_crontab_fires():
+    from datetime import UTC, datetime
+
+    from django_celery_beat.models import PeriodicTask
+
+    from loyalty import selectors
+
+    task = PeriodicTask.objects.select_related("crontab").get(name=selectors.NIGHTLY_TASK_NAME)
+    task.crontab.minute, task.crontab.hour, task.crontab.timezone = "0", "3", "UTC"
+    task.crontab.save()
+
+    nightly = selectors.next_nightly_recalculation(datetime(2026, 12, 3, 13, 7, 21, 123456, UTC))
+
+    assert nightly["when"] == datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
