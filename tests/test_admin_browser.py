@@ -71,9 +71,15 @@ def screenshot(browser, name):
 
 
 def wait(browser, condition, timeout=30):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, timeout).until(condition)
+    # While the next page loads, an element read from the old one goes stale (or the new
+    # one has no such element yet): asked again, not failed.
+    return WebDriverWait(
+        browser, timeout,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    ).until(condition)
 
 
 def two_shops():
