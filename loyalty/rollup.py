@@ -414,25 +414,13 @@ ON CONFLICT (shop_id, day, category_id) DO UPDATE
 """
 
 
-def _orders_of(shop: Shop, when: Q, customer_ids):
-    """(customer_id, day, net) of each of these customers' counted orders matching `when`."""
+def _counted_orders(shop: Shop, when: Q, customer_ids):
+    """These customers' counted orders matching `when`, each with its local `day` and `net`
+    value."""
     net = ExpressionWrapper(ORDER_NET_VALUE, output_field=AMOUNT)
     return (
         Order.objects.filter(COUNTED_ORDER, when, shop=shop, customer_id__in_ids=customer_ids)
-        .annotate(day=TruncDate("placed_at", tzinfo=shop.tz), net=net)
-        .order_by().values_list("customer_id", "day", "net")
-    )
-
-
-def _daily_per_customer(shop: Shop, when: Q, customer_ids):
-    """(customer_id, day, n, total) of these customers' counted orders matching `when`."""
-    net = ExpressionWrapper(ORDER_NET_VALUE, output_field=AMOUNT)
-    return (
-        Order.objects.filter(COUNTED_ORDER, when, shop=shop, customer_id__in_ids=customer_ids)
-        .annotate(day=TruncDate("placed_at", tzinfo=shop.tz))
-        .order_by().values("customer_id", "day")
-        .annotate(n=Count("placed_at"), total=Sum(net))
-        .values_list("customer_id", "day", "n", "total")
+        .annotate(day=TruncDate("placed_at", tzinfo=shop.tz), net=net).order_by()
     )
 
 
@@ -475,7 +463,8 @@ def rollup_moves(shop_id: int, change_ids: Iterable[int], moves=None) -> None:
     table = DailyOrders._meta.db_table
     if connection.vendor == "postgresql":
         ids = list(moves)
-        orders, params = _orders_of(shop, when, ids).query.sql_with_params()
+        orders, params = _counted_orders(shop, when, ids) \
+            .values_list("customer_id", "day", "net").query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(_MOVES_SQL.format(orders=orders, table=table), [
                 array_literal(ids), array_literal(moves[i][0] for i in ids),
@@ -485,8 +474,10 @@ def rollup_moves(shop_id: int, change_ids: Iterable[int], moves=None) -> None:
     delta: dict[tuple[date, int], list] = defaultdict(lambda: [0, Decimal(0)])
     ids = list(moves)
     for start in range(0, len(ids), CHUNK):
-        for customer_id, day, n, total in _daily_per_customer(
-            shop, when, ids[start:start + CHUNK]
+        for customer_id, day, n, total in (
+            _counted_orders(shop, when, ids[start:start + CHUNK]).values("customer_id", "day")
+            .annotate(n=Count("pk"), total=Sum("net"))
+            .values_list("customer_id", "day", "n", "total")
         ):
             from_id, to_id = moves[customer_id]
             total = Decimal(total or 0)

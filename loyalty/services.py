@@ -161,7 +161,6 @@ WITH moves AS (
     SELECT %(shop)s, m.customer_id, m.from_id, m.to_id, %(when)s, %(as_of)s, m.reason,
            m.direction, m.rule_id, m.figures::jsonb, ''
       FROM moves m JOIN moved ON moved.id = m.customer_id
-     ORDER BY m.customer_id
     RETURNING customer_id, id
 )
 SELECT w.customer_id, w.id, moved.language

@@ -39,7 +39,7 @@ from django.utils import timezone
 from loyalty.events import Move
 from loyalty.models import Category, CategoryChange
 from shops.languages import languages, translated
-from shops.lookups import array_literal
+from shops.lookups import any_ids_sql, array_literal
 from shops.models import Customer, Shop
 
 from . import points, selectors
@@ -91,20 +91,12 @@ def _group_text(template, langs, old, new, shop_name):
     return marked["subject"], marked["body"]
 
 
-def _by_id(change_ids: list[int]):
-    changes = CategoryChange.objects.all()
-    if connection.vendor == "postgresql":  # one array parameter: estimated by its length
-        table = connection.ops.quote_name(CategoryChange._meta.db_table)
-        return changes.extra(where=[f"{table}.id = ANY(%s)"], params=[change_ids])  # noqa: S610 (a fixed clause)
-    return changes.filter(pk__in_ids=change_ids)
-
-
 def qualifying(shop_id: int, change_ids: list[int], directions: Iterable[int]):
     """The batch's changes that are announced: moves up or down between visible
     categories (or from none)."""
     from .services import MOVE_REASONS
 
-    return _by_id(change_ids).filter(
+    return CategoryChange.objects.filter(pk__in_ids=change_ids).filter(
         shop_id=shop_id, reason__in=MOVE_REASONS,
         direction__in=list(directions), to_category__visible_to_customer=True,
     ).filter(Q(from_category__isnull=True) | Q(from_category__visible_to_customer=True))
@@ -183,7 +175,8 @@ def messages_for_category_changes(
         kick_delivery()
     if each:
         written += messages_rendered_each(
-            shop=shop, changes=_by_id([m.change_id for m in moves]), only=each)
+            shop=shop, changes=CategoryChange.objects.filter(
+                pk__in_ids=[m.change_id for m in moves]), only=each)
     return written
 
 
@@ -206,9 +199,9 @@ def _insert(shop, cfg, moves: list[Move], groups) -> int:
         change_where, change_params = "", []
     else:
         source, source_params = f"{CategoryChange._meta.db_table} ch", []
-        change_sql, change_params = _by_id([m.change_id for m in moves]).values("pk") \
-            .query.sql_with_params()
-        change_where = f"ch.id IN ({change_sql}) AND "
+        change_where, change_params = any_ids_sql(
+            "ch.id", [m.change_id for m in moves], connection.vendor)
+        change_where += " AND "
     account, account_customer, account_balance = points.balance_columns()
     balance = f"CAST(COALESCE(a.{account_balance}, 0) AS TEXT)"
     recipient = ("CASE g.channel WHEN %s THEN c.email WHEN %s THEN c.phone "
