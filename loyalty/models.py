@@ -256,6 +256,13 @@ class ChangeReason(models.TextChoices):
     GRACE_ENDED = "grace_ended", _("Grace period ended")
 
 
+#: History rows that are moves between categories, as the statistics and the home page count
+#: them: not a lock or unlock (direction 0), and not a first placement (a new customer landing
+#: in the default category, or a customer without a category placed by the rules): those come
+#: from no category. (A move out of a category deleted since also reads as coming from none.)
+MOVES = Q(from_category__isnull=False) & ~Q(direction=0)
+
+
 class CategoryChange(models.Model):
     """History: one row per change of a customer's category or lock."""
 
@@ -303,8 +310,7 @@ class CategoryChange(models.Model):
             models.Index(fields=["changed_at", "shop"], name="change_when_idx"),
             # The statistics' moves of the days not rolled up yet, counted from the index.
             models.Index(fields=["shop", "changed_at"], include=["direction"],
-                         condition=~Q(direction=0) & ~Q(reason="registered"),
-                         name="change_moves_idx"),
+                         condition=MOVES, name="change_moves_idx"),
         ]
 
     def __str__(self) -> str:

@@ -51,8 +51,8 @@ from shops.lookups import array_literal
 from shops.models import Order, Shop
 
 from .models import (
+    MOVES,
     CategoryChange,
-    ChangeReason,
     DailyActivity,
     DailyOrders,
     PointsEntry,
@@ -182,8 +182,7 @@ def daily_orders(shop: Shop, when: Q):
 def daily_moves(shop: Shop, when: Q):
     """(day, up, down) of the moves (not placements, not locks) matching `when`."""
     return (
-        CategoryChange.objects.filter(when, shop=shop)
-        .exclude(reason=ChangeReason.REGISTERED).exclude(direction=0)
+        CategoryChange.objects.filter(MOVES, when, shop=shop)
         .annotate(day=TruncDate("changed_at", tzinfo=shop.tz))
         .order_by().values("day")
         .annotate(up=Count("pk", filter=Q(direction__gt=0)),

@@ -125,14 +125,14 @@ def categories_with_counts(shop_ids) -> dict[int, list[dict]]:
 
 def moves_since(shop_ids, since) -> dict[int, dict[str, int]]:
     """Moves up and down per shop since ``since``: by the rules, by staff, back to the
-    default; a new customer's landing in the default category is no move."""
+    default; a first placement (from no category) is no move (loyalty.models.MOVES)."""
     from django.db.models import Count, Q
 
-    from .models import CategoryChange, ChangeReason
+    from .models import MOVES, CategoryChange
 
     rows = (
-        CategoryChange.objects.filter(shop_id__in=shop_ids, changed_at__gte=since)
-        .exclude(direction=0).exclude(reason=ChangeReason.REGISTERED).values("shop_id")
+        CategoryChange.objects.filter(MOVES, shop_id__in=shop_ids, changed_at__gte=since)
+        .values("shop_id")
         .annotate(up=Count("id", filter=Q(direction__gt=0)),
                   down=Count("id", filter=Q(direction__lt=0)))
         .order_by()

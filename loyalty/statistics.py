@@ -49,9 +49,9 @@ from shops.models import Customer, Order, Shop
 
 from . import rollup as rollups
 from .models import (
+    MOVES,
     Category,
     CategoryChange,
-    ChangeReason,
     DailyActivity,
     DailyOrders,
     PointsEntry,
@@ -299,8 +299,8 @@ def _weekly_rows(period: Period, figures: dict, width: int) -> list[tuple]:
 
 def _live_moves(shop: Shop, since: datetime, until: datetime):
     return (
-        CategoryChange.objects.filter(shop=shop, changed_at__gte=since, changed_at__lt=until)
-        .exclude(reason=ChangeReason.REGISTERED).exclude(direction=0)
+        CategoryChange.objects.filter(MOVES, shop=shop, changed_at__gte=since,
+                                      changed_at__lt=until)
         .annotate(week=TruncWeek("changed_at", tzinfo=shop.tz))
         .order_by().values("week")
         # Counted by a column of the moves index (loyalty change_moves_idx), not the id.

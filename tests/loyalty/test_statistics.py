@@ -13,7 +13,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from loyalty import points, segments, services, statistics
-from loyalty.models import CategoryChange
+from loyalty.models import Category, CategoryChange
 from notifications.models import Message
 from shops import services as shop_services
 from tests.factories import CategoryFactory, CustomerFactory, ShopFactory, add_rule, order
@@ -88,10 +88,13 @@ def test_average_counted_order_value_per_category_rounds_once_half_up(world):
     ]
 
 
-def change(shop, customer, when: datetime, direction: int, reason="rule"):
+def change(shop, customer, when: datetime, direction: int, reason="rule", *, placed=False):
+    """A history row from the customer's category (from none: a first placement)."""
     return CategoryChange.objects.create(
         shop=shop, customer=customer, changed_at=when, as_of=when.astimezone(shop.tz).date(),
         direction=direction, reason=reason,
+        from_category=None if placed else (
+            Category.objects.filter(shop=shop).first() or CategoryFactory(shop=shop)),
     )
 
 
@@ -105,7 +108,8 @@ def test_moves_per_iso_week_in_the_shops_time_zone(shop):
     change(shop, customer, local(2026, 3, 9, 0, 30), -1)          # 23:30 UTC Sunday: week 11
     change(shop, customer, local(2026, 3, 9, 10, 0), 1, "manual")  # by staff: a move
     change(shop, customer, local(2026, 3, 10, 10, 0), 0, "locked")  # a lock: no move
-    change(shop, customer, local(2026, 3, 10, 11, 0), 1, "registered")  # placement: no move
+    change(shop, customer, local(2026, 3, 10, 11, 0), 1, "registered", placed=True)  # no move
+    change(shop, customer, local(2026, 3, 11, 9, 0), 1, placed=True)  # first placement: none
     change(shop, customer, local(2026, 3, 16, 0, 0), -1)          # after the range
 
     period = statistics.Period(shop, date(2026, 3, 2), date(2026, 3, 15))

@@ -2,18 +2,21 @@
 rows, before and after orders, returns and moves arrive (through the intake drain and the
 services), and the nightly step closes the days since its last run."""
 
+import importlib
 import io
 import time
 from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.utils import timezone
 
-from loyalty import points, rollup, services, statistics
+from loyalty import points, rollup, selectors, services, statistics
 from loyalty.models import CategoryChange, DailyActivity, DailyOrders, PointsEntry
 from shops import services as shop_services
+from shops.models import Customer
 from tests.factories import CategoryFactory, CustomerFactory, ShopFactory, add_rule, order
 
 pytestmark = pytest.mark.django_db
@@ -283,4 +286,38 @@ def test_a_night_before_the_beat_task_adds_only_what_came_since(world):
 
     assert today_row(shop) == (0, 11)
     assert rollup.rollup_state(shop)[1] > night_started
+    assert_same_as_counting(shop)
+
+
+def test_a_first_placement_by_the_rules_is_no_move(world):
+    shop, _customers, _orders, categories = world
+    rollup.rollup_rebuild(shop)
+    imported = CustomerFactory(shop=shop, name="E")
+    Customer.objects.filter(pk=imported.pk).update(category=None)  # came without a category
+    order(imported, "1500.00", days_ago=1)  # the drain places them in Silver
+
+    assert list(CategoryChange.objects.filter(customer=imported).exclude(reason="registered")
+                .values_list("from_category", "to_category", "direction")) == [
+        (None, categories["silver"].pk, 1)]
+    rollup.rollup_today_advance(shop, margin=timedelta(0))
+    today = shop.today()
+    assert figures(shop, today, today)["moves_per_week"][0][1:] == (0, 0)
+    assert today_row(shop) in (None, (0, 0))
+    assert selectors.moves_since([shop.pk], timezone.now() - timedelta(days=1)) == {}
+    assert_same_as_counting(shop)
+
+
+def test_the_migration_counts_the_rolled_up_moves_again_without_placements(world):
+    shop, customers, _orders, categories = world
+    rollup.rollup_rebuild(shop)
+    two_days_ago = shop.today() - timedelta(days=2)
+    assert DailyActivity.objects.get(shop=shop, day=two_days_ago).moves_up == 1  # A to Silver
+    DailyActivity.objects.filter(shop=shop).update(moves_up=5, moves_down=3)  # counted before
+    recount = importlib.import_module(
+        "loyalty.migrations.0025_statistics_moves_exclude_first_placements").recount_moves
+
+    recount(django_apps, None)
+
+    assert list(DailyActivity.objects.filter(shop=shop, day=two_days_ago)
+                .values_list("moves_up", "moves_down")) == [(1, 0)]
     assert_same_as_counting(shop)
