@@ -8,8 +8,9 @@ take one more grouped query each.
 A full recalculation first aggregates the whole shop's counted orders once into a
 temporary *snapshot* table (the same aggregate, compiled by the ORM, run as CREATE
 TEMPORARY TABLE ... AS): it reads the orders in the window in one pass, as a hand-written
-statement would. Batches then join customers to the snapshot to find the customers whose
-category the rules would change (loyalty.prefilter), and only those are read afresh with
+statement would. One pass then joins the shop's customers to the snapshot to list those
+whose category the rules would change (loyalty.prefilter); batches of them are read again
+by id (`Snapshot.changing`), and those whose orders changed since are read afresh with
 `load`. Windows start at local midnight in the shop's time zone (see loyalty.conditions).
 """
 
@@ -34,6 +35,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from shops.counting import COUNTED_ORDER, prefixed
+from shops.lookups import any_ids_sql
 from shops.models import Customer, IntakeEvent, Order, OrderLine, Shop
 
 from . import prefilter, temp_tables
@@ -149,6 +151,15 @@ def next_batch(
     return None if last is None else (last, count, locked)
 
 
+def count_range(shop: Shop, lo: int, hi: int | None) -> tuple[int, int]:
+    """(customers, locked ones) of the shop with ids in (lo, hi] (hi None: to the last)."""
+    customers = Customer.objects.filter(shop=shop, pk__gt=lo)
+    if hi is not None:
+        customers = customers.filter(pk__lte=hi)
+    counts = customers.aggregate(n=Count("pk"), locked=Count("pk", filter=Q(category_locked=True)))
+    return counts["n"], counts["locked"]
+
+
 def _order_figures(shop: Shop, needs: Needs, as_of: date, id_range=None):
     """The shop's counted orders grouped by customer, with the figures as columns (of the
     customers with ids in (lo, hi] when `id_range` is given)."""
@@ -198,14 +209,51 @@ class Snapshot:
         if self.target is not None:
             temp_tables.drop(self.table)
 
-    def changing(self, lo: int, hi: int) -> tuple[list[Figures], list[int]] | None:
-        """Customers in (lo, hi] whose category the ladder would change, with their figures
-        from the snapshot, and the ids among them whose orders changed since the snapshot
-        (to be read afresh). None if the ladder cannot be compiled to SQL."""
+    def _may_change(self) -> tuple[str, list]:
+        """The condition on `c` (customers), `f` (the snapshot) and `s` (their lifecycle
+        state) of a customer whose category the ladder would change, with its parameters.
+        Customers in a grace period (to end it, or clear it) and those whose temporary hold
+        has ended are examined whatever the rules say (loyalty.lifecycle)."""
+        case, params = self.target
+        as_of = connection.ops.adapt_datefield_value(self.as_of)
+        return (
+            f"({prefilter.distinct_from(case, 'c.category_id')}"
+            f" OR s.grace_since IS NOT NULL OR s.manual_until <= %s)", [*params, as_of]
+        )
+
+    def _joined(self) -> str:
+        return (
+            f"{Customer._meta.db_table} c"
+            f" LEFT JOIN {self.table} f ON f.customer_id = c.id"
+            f" LEFT JOIN {CustomerLifecycle._meta.db_table} s ON s.customer_id = c.id"
+        )
+
+    def candidates(self, lo: int, hi: int | None) -> list[int] | None:
+        """The ids, in order, of the customers in (lo, hi] (hi None: to the last) whose
+        category the ladder would change by the snapshot's figures: one pass over the
+        shop's customers joined to the snapshot, as a hand-written statement would make.
+        None if the ladder cannot be compiled to SQL (every customer must be examined)."""
         if self.target is None:
             return None
+        condition, params = self._may_change()
+        bound, bound_params = ("", []) if hi is None else (" AND c.id <= %s", [hi])
+        # Table names are ours; every value is a parameter.
+        sql = (
+            f"SELECT c.id FROM {self._joined()}"  # noqa: S608
+            f" WHERE c.shop_id = %s AND c.id > %s{bound} AND {condition} ORDER BY c.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.shop.pk, lo, *bound_params, *params])
+            return [row[0] for row in cursor.fetchall()]
+
+    def changing(self, ids: list[int]) -> tuple[list[Figures], list[int]]:
+        """Of these candidates, those whose category the ladder would still change (their
+        category is read again: the drain or staff may have moved them since the candidates
+        were found), with their figures from the snapshot, and the ids among them whose
+        orders changed since the snapshot (to be read afresh)."""
+        if not ids:
+            return [], []
         shop = self.shop
-        case, params = self.target
         columns = ", ".join(
             [f"c.{name if name != 'pk' else 'id'}" for name in CUSTOMER_COLUMNS]
             + [f"s.{name.split('__')[1]}" for name in LIFECYCLE_COLUMNS]
@@ -217,20 +265,15 @@ class Snapshot:
         # event is when the customer's orders last changed.
         last_event = (f"(SELECT MAX(e.created_at) FROM {IntakeEvent._meta.db_table} e"  # noqa: S608
                       f" WHERE e.customer_id = c.id)")
+        condition, params = self._may_change()
+        chosen, chosen_params = any_ids_sql("c.id", ids, connection.vendor)
         # Table names are ours; every value is a parameter.
-        # Customers in a grace period (to end it, or clear it) and those whose temporary
-        # hold has ended are examined whatever the rules say (loyalty.lifecycle).
         sql = (
-            f"SELECT {columns}, {last_event} FROM {Customer._meta.db_table} c"  # noqa: S608
-            f" LEFT JOIN {self.table} f ON f.customer_id = c.id"
-            f" LEFT JOIN {CustomerLifecycle._meta.db_table} s ON s.customer_id = c.id"
-            f" WHERE c.shop_id = %s AND c.id > %s AND c.id <= %s"
-            f" AND ({prefilter.distinct_from(case, 'c.category_id')}"
-            f" OR s.grace_since IS NOT NULL OR s.manual_until <= %s) ORDER BY c.id"
+            f"SELECT {columns}, {last_event} FROM {self._joined()}"  # noqa: S608
+            f" WHERE c.shop_id = %s AND {chosen} AND {condition} ORDER BY c.id"
         )
-        as_of = connection.ops.adapt_datefield_value(self.as_of)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [shop.pk, lo, hi, *params, as_of])
+            cursor.execute(sql, [shop.pk, *chosen_params, *params])
             rows = cursor.fetchall()
         stale = [row[0] for row in rows if any(
             (changed := _as_datetime(value)) is not None and changed >= self.fresh_since

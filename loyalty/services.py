@@ -219,17 +219,18 @@ def categories_recalculate(
     announce: bool = True,
     id_range: tuple[int, int] | None = None,
 ) -> Summary:
-    """Recalculate every customer of a shop, in keyset batches, each batch atomic.
+    """Recalculate every customer of a shop, in batches, each batch atomic.
 
     With `id_range` (lo, hi] only the customers with ids in it: one key range of a full
     night spread over workers (loyalty.tasks). Such a run claims no RecalculationRun (the
     ranges of one shop run side by side); its writes stay conditional on the category read.
 
-    The shop's figures are aggregated once into a snapshot table; per batch the database
-    returns the customers whose category the rules would change, with their figures (all
-    customers, with figures read per batch, when `prefilter` is off or the rules cannot be
-    compiled to SQL); customers whose orders changed since the snapshot are read afresh,
-    and decide() judges each. A dry run (optionally with a `ladder` of
+    The shop's figures are aggregated once into a snapshot table, and one pass over it
+    lists the customers whose category the rules would change; a batch is `batch_size` of
+    those, read again by id with their figures (without a pre-filter — `prefilter` off, or
+    rules that cannot be compiled to SQL — a batch is the next `batch_size` customers, with
+    figures read per batch); customers whose orders changed since the snapshot are read
+    afresh, and decide() judges each. A dry run (optionally with a `ladder` of
     edited, unsaved rules) writes nothing and keeps a sample of the moves. A real run holds
     the shop's RecalculationRun lock (loyalty.runs: a dead run is recognised in seconds on
     PostgreSQL, 2 minutes without heartbeat elsewhere); a refused run is recorded as skipped.
@@ -251,6 +252,26 @@ def categories_recalculate(
             runs.unlock(shop)
 
 
+def _batches(shop, snapshot, after: int, upto: int | None, size: int):
+    """The run's batches as (lo, hi, customers, locked ones, candidates): the customers
+    with ids in (lo, hi] (hi None: to the last), and the ids among them whose category may
+    change (None: examine them all). With a compiled ladder the candidates of the whole
+    range are found in one pass and a batch holds `size` of them; otherwise a batch is the
+    next `size` customers."""
+    candidates = snapshot.candidates(after, upto)
+    if candidates is None:
+        while (batch := figures_db.next_batch(shop, after, size, upto)) is not None:
+            last, examined, locked = batch
+            yield after, last, examined, locked, None
+            after = last
+        return
+    for start in range(0, max(len(candidates), 1), size):
+        chunk = candidates[start:start + size]
+        last = chunk[-1] if start + size < len(candidates) else upto
+        yield after, last, *figures_db.count_range(shop, after, last), chunk
+        after = last
+
+
 def _recalculate(shop, run, *, as_of, dry_run, ladder, needs, batch_size, sample_size,
                  prefilter, announce, id_range=None) -> Summary:
     summary = Summary()
@@ -261,15 +282,15 @@ def _recalculate(shop, run, *, as_of, dry_run, ladder, needs, batch_size, sample
         ) as snapshot:
             if run is not None:
                 runs.heartbeat(run)  # the snapshot may take a while on a large shop
-            while (batch := figures_db.next_batch(shop, after, batch_size, upto)) is not None:
-                last, examined, locked = batch
+            for lo, hi, examined, locked, candidates in _batches(
+                shop, snapshot, after, upto, batch_size
+            ):
                 with transaction.atomic():
-                    changing = snapshot.changing(after, last)
-                    if changing is None:
-                        figures = figures_db.load(shop, needs, as_of, id_range=(after, last))
+                    if candidates is None:
+                        figures = figures_db.load(shop, needs, as_of, id_range=(lo, hi))
                     else:  # only the customers who may move; re-read those whose orders
-                        figures, stale = changing  # changed since the snapshot was taken
-                        if stale:
+                        figures, stale = snapshot.changing(candidates)  # changed since
+                        if stale:  # the snapshot was taken
                             fresh = {f.customer_id: f for f in figures_db.load(
                                 shop, needs, as_of, customer_ids=stale)}
                             figures = [fresh.get(f.customer_id, f) for f in figures]
@@ -285,7 +306,6 @@ def _recalculate(shop, run, *, as_of, dry_run, ladder, needs, batch_size, sample
                                   decisions=decisions)
                     if run is not None:
                         runs.heartbeat(run, **summary.as_dict())
-                after = last
     except Exception as exc:
         if run is not None:
             RecalculationRun.objects.filter(pk=run.pk).update(

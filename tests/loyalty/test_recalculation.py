@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
+from loyalty import figures as figures_db
 from loyalty import services
 from loyalty.models import CategoryChange, RecalculationRun
 from shops import services as shop_services
@@ -62,6 +63,25 @@ def test_small_batches_give_the_same_moves_as_one_batch(shop, ladder):
     assert [category_of(c) for c in customers] == [default] * 3 + [silver] * 4
     run = RecalculationRun.objects.get()
     assert (run.status, run.total, run.examined, run.moved_up) == ("finished", 7, 7, 4)
+
+
+def test_an_order_cancelled_after_the_candidates_were_found_is_read_afresh(
+    shop, ladder, monkeypatch
+):
+    default, silver = ladder
+    customers = [CustomerFactory(shop=shop) for _ in range(4)]
+    orders = [order(customer, "1500.00", days_ago=2) for customer in customers]
+    find = figures_db.Snapshot.candidates
+
+    def then_cancel(snapshot, lo, hi):  # the whole shop's candidates, then a cancellation
+        found = find(snapshot, lo, hi)
+        shop_services.order_update(order=orders[3], status="cancelled")
+        return found
+
+    monkeypatch.setattr(figures_db.Snapshot, "candidates", then_cancel)
+    summary = services.categories_recalculate(shop=shop, batch_size=2)
+    assert [category_of(c) for c in customers] == [silver] * 3 + [default]
+    assert (summary.examined, summary.moved_up, summary.unchanged) == (4, 3, 1)
 
 
 def test_dry_run_writes_nothing_and_reports_a_sample(shop, ladder):
