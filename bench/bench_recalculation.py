@@ -3,21 +3,25 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/patron_bench \
         .venv/bin/python bench/bench_recalculation.py [--repeat 3] [--batch-size 5000]
 
-Needs data from bench/generate.py (PostgreSQL). Every shop gets the same E1-style ladder:
+Needs data from bench/generate.py (PostgreSQL), after one night (`manage.py nightly`: the
+statistics rollup both sides keep). Every shop gets the same E1-style ladder:
 Member (default), "-20%" (retail, spend in the last 60 days >= 1000, >= 2 counted orders in
 60 days) and Gold (retail, spend in 60 days >= 3000, >= 3 orders). Before each run all
 customers are reset to Member with no history; then either
 
-- service: loyalty.services.categories_recalculate for each shop (keyset batches,
-  aggregate query per batch, pure decide(), bulk writes of the changed), or
+- service: loyalty.services.categories_recalculate for each shop (a snapshot of the shop's
+  figures, one pass listing the customers who may move, batches of them decided by the
+  pure decide() and written in bulk), or
 - reference: one SQL statement per shop that aggregates, decides, updates the changed and
   inserts their history rows,
 
-and then the category-change messages: the service writes them through its hook
-(notifications.change_messages), the reference with one more hand-written INSERT ... SELECT
-per shop that fills the default email templates by replace(). The resulting category of
-every customer, the history count and the outbox (recipients, languages, subjects, bodies)
-are compared (they must be identical). Prints
+and then the category-change messages and the statistics rollup: the service writes them
+through its handlers (notifications.change_messages, loyalty.rollup.rollup_moves), the
+reference with two more hand-written statements per shop, an INSERT ... SELECT that fills
+the default email templates by replace() and an upsert that moves the movers' rolled-up
+orders between categories. The resulting category of every customer, the history count,
+the outbox (recipients, languages, subjects, bodies) and the rollup are compared (they must
+be identical). Prints
 the median wall time of each, their ratio, the service's rows per second and the peak RSS
 of this Python process.
 """
@@ -46,6 +50,7 @@ from django.db import connection, transaction  # noqa: E402
 from loyalty import services  # noqa: E402
 from loyalty.figures import local_midnight, window_start  # noqa: E402
 from loyalty.models import Category, Condition, RecalculationRun, Rule  # noqa: E402
+from loyalty.rollup import rolled_up_through  # noqa: E402
 from notifications import selectors  # noqa: E402
 from shops.languages import translated  # noqa: E402
 from shops.models import Customer, Shop  # noqa: E402
@@ -176,16 +181,57 @@ def ladder(shop):
     return ids
 
 
+#: The statistics rollup (orders per day by the customer's category now): the movers' rolled-up
+#: counted orders leave the category they left and join the one they entered, as the service's
+#: rollup handler does (loyalty.rollup.rollup_moves). The run's moves are the shop's history
+#: (the bench empties it before each run).
+ROLLUP_SQL = """
+WITH daily AS (
+    SELECT (o.placed_at AT TIME ZONE %(tz)s)::date AS day, ch.from_category_id AS from_id,
+           ch.to_category_id AS to_id, COUNT(*) AS n, SUM(o.goods_total - o.returned_total) AS total
+      FROM loyalty_categorychange ch
+      JOIN shops_order o ON o.customer_id = ch.customer_id
+     WHERE ch.shop_id = %(shop)s AND o.shop_id = %(shop)s AND o.status = 'completed'
+       AND o.paid_in_full AND o.placed_at < %(until)s
+     GROUP BY 1, 2, 3
+), delta AS (
+    SELECT day, from_id AS category_id, -n AS n, -total AS total FROM daily
+    UNION ALL
+    SELECT day, to_id, n, total FROM daily
+)
+INSERT INTO loyalty_dailyorders AS t (shop_id, day, category_id, orders, total)
+SELECT %(shop)s, day, category_id, SUM(n), SUM(total) FROM delta
+ GROUP BY day, category_id HAVING SUM(n) <> 0 OR SUM(total) <> 0
+ON CONFLICT (shop_id, day, category_id) DO UPDATE
+   SET orders = t.orders + excluded.orders, total = t.total + excluded.total
+"""
+
+
+def rollup_until(shop):
+    """The end of the shop's last rolled-up day, or None (no rollup: nothing to keep)."""
+    through = rolled_up_through(shop)
+    return None if through is None else local_midnight(shop, through + timedelta(days=1))
+
+
 def reset(shops_ids):
     with connection.cursor() as cur:
         # The outbox refers to the history (and holds nothing else in a bench database).
         cur.execute("TRUNCATE notifications_message, loyalty_categorychange")
+        # The rollup as it was when the bench started (bench_dailyorders), every customer's
+        # orders in Member (where the reset puts them), so that each run moves the same rows.
+        cur.execute("DELETE FROM loyalty_dailyorders")
         for shop, (member, _, _) in shops_ids:
             cur.execute(
                 "UPDATE shops_customer SET category_id = %s, category_locked = false "
                 "WHERE shop_id = %s", [member, shop.pk],
             )
+            cur.execute(
+                "INSERT INTO loyalty_dailyorders (shop_id, day, category_id, orders, total)"
+                " SELECT shop_id, day, %s, SUM(orders), SUM(total) FROM bench_dailyorders"
+                " WHERE shop_id = %s GROUP BY shop_id, day", [member, shop.pk],
+            )
         cur.execute("VACUUM ANALYZE shops_customer")
+        cur.execute("ANALYZE loyalty_dailyorders")
     RecalculationRun.objects.all().delete()
 
 
@@ -205,7 +251,13 @@ def snapshot():
             " FROM notifications_message m"
         )
         outbox = cur.fetchone()
-    return digest, history, outbox
+        cur.execute(
+            "SELECT md5(coalesce(string_agg(concat_ws('|', shop_id, day, category_id, orders,"
+            " total), ',' ORDER BY shop_id, day, category_id), '')) FROM loyalty_dailyorders"
+            " WHERE orders <> 0 OR total <> 0"
+        )
+        (rollup,) = cur.fetchone()
+    return digest, history, outbox, rollup
 
 
 def run_service(shops_ids, batch_size):
@@ -218,8 +270,9 @@ def run_service(shops_ids, batch_size):
 
 
 def run_reference(shops_ids):
+    """(wall time, moves, of the wall time the rollup statements')."""
     start = time.perf_counter()
-    moved = 0
+    moved, rollup = 0, 0.0
     with connection.cursor() as cur:
         for shop, (member, group, gold) in shops_ids:
             as_of = shop.today()
@@ -234,7 +287,12 @@ def run_reference(shops_ids):
                 sql, params = messages_sql(shop)
                 if sql:
                     cur.execute(sql, params)
-    return time.perf_counter() - start, moved
+                if (until := rollup_until(shop)) is not None:
+                    began = time.perf_counter()
+                    cur.execute(ROLLUP_SQL, {"shop": shop.pk, "tz": shop.timezone,
+                                             "until": until})
+                    rollup += time.perf_counter() - began
+    return time.perf_counter() - start, moved, rollup
 
 
 def main():
@@ -252,7 +310,11 @@ def main():
         (orders,) = cur.fetchone()
     print(f"data: {customers:,} customers, {orders:,} orders, {len(shops)} shops")
 
-    timings = {"service": [], "reference": []}
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench_dailyorders")
+        cur.execute("CREATE TABLE bench_dailyorders AS"
+                    " SELECT shop_id, day, category_id, orders, total FROM loyalty_dailyorders")
+    timings = {"service": [], "reference": [], "reference without rollup": []}
     results = {}
     for i in range(args.repeat):
         for name in ("reference", "service") if i % 2 else ("service", "reference"):
@@ -260,20 +322,28 @@ def main():
             if name == "service":
                 seconds, moved = run_service(shops_ids, args.batch_size)
             else:
-                seconds, moved = run_reference(shops_ids)
+                seconds, moved, rollup = run_reference(shops_ids)
+                timings["reference without rollup"].append(seconds - rollup)
             timings[name].append(seconds)
             snap = snapshot()
             results.setdefault(name, set()).add((snap, moved))
             print(f"  run {i + 1} {name:9s} {seconds:7.2f} s  moved {moved:,}  "
-                  f"outbox rows {snap[2][0]:,}", flush=True)
+                  f"outbox rows {snap[2][0]:,}  rollup {snap[3][:8]}", flush=True)
 
     same = results["service"] == results["reference"] and len(results["service"]) == 1
     service, reference = (statistics.median(timings[k]) for k in ("service", "reference"))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"identical decisions, history counts and outbox: {'yes' if same else 'NO'}")
+    with connection.cursor() as cur:  # the rollup stays as the last run left it
+        cur.execute("DROP TABLE bench_dailyorders")
+    print(f"identical decisions, history counts, outbox and rollup: {'yes' if same else 'NO'}")
     print(f"service   median {service:.2f} s  ({customers / service:,.0f} customers/s)")
     print(f"reference median {reference:.2f} s  ({customers / reference:,.0f} customers/s)")
     print(f"ratio service/reference: {service / reference:.2f}x")
+    # The reference's own statements less its rollup upserts: what it did before the
+    # service kept a statistics rollup (the service's work is the same in both).
+    bare = statistics.median(timings["reference without rollup"])
+    print(f"reference without its rollup statements median {bare:.2f} s; "
+          f"ratio service/that: {service / bare:.2f}x")
     print(f"peak RSS of this Python process: {peak_mb:,.0f} MB")
     if not same:
         sys.exit(1)
