@@ -67,10 +67,11 @@ def write_grace(decisions: list[Decision], *, moved: set[int], as_of: date) -> N
     """Start the grace periods the decisions start; forget those they clear, and those of
     every customer who moved. Two statements whatever the number of customers."""
     clear = {d.customer_id for d in decisions if d.grace_clear} | moved
-    if clear:
-        CustomerLifecycle.objects.filter(customer_id__in=clear).update(
-            grace_since=None, grace_category=None
-        )
+    if clear:  # only rows holding a grace period: an UPDATE to the same values rewrites rows
+        CustomerLifecycle.objects.filter(
+            Q(grace_since__isnull=False) | Q(grace_category__isnull=False),
+            customer_id__in_ids=clear,
+        ).update(grace_since=None, grace_category=None)
     starts = [d for d in decisions if d.grace_start]
     if starts:
         CustomerLifecycle.objects.bulk_create(

@@ -47,7 +47,6 @@ from django.utils import timezone
 
 from shops.counting import COUNTED_ORDER, ORDER_NET_VALUE
 from shops.events import FiguresChanged
-from shops.lookups import array_literal
 from shops.models import Order, Shop
 
 from .models import (
@@ -389,17 +388,14 @@ ON CONFLICT (shop_id, day, category_id) DO UPDATE
 
 
 #: PostgreSQL: the moved customers' rolled-up orders, per day, leave one category and join
-#: another in one statement. The orders ({orders}: customer, local day, net value of each
-#: counted order, compiled by the ORM) are joined to the moves and grouped by day and pair of
-#: categories: a few thousand groups, where grouping by customer and day first gave tens of
-#: thousands (a batch's movers are the heavy buyers) and spilled the aggregate to disk.
+#: another in one statement. {daily}: per pair of categories (from, to), the day, count and
+#: net value of the counted orders of the customers who made that move, one aggregate per
+#: pair (compiled by the ORM) read from the covering index of counted orders and grouped by
+#: day alone: a handful of pairs, and no join of the orders to the moves (whose
+#: under-estimated merge join sorted every order twice, spilling to disk).
 _MOVES_SQL = """
-WITH moved AS (
-    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS m(customer_id, from_id, to_id)
-), daily AS (
-    SELECT o.day, m.from_id, m.to_id, COUNT(*) AS n, SUM(o.net) AS total
-      FROM ({orders}) o JOIN moved m ON m.customer_id = o.customer_id
-     GROUP BY o.day, m.from_id, m.to_id
+WITH daily AS (
+    {daily}
 ), delta AS (
     SELECT day, from_id AS category_id, -n AS n, -total AS total FROM daily
     UNION ALL
@@ -461,14 +457,23 @@ def rollup_moves(shop_id: int, change_ids: Iterable[int], moves=None) -> None:
     when = _when(shop, "placed_at", [(None, through)])
     table = DailyOrders._meta.db_table
     if connection.vendor == "postgresql":
-        ids = list(moves)
-        orders, params = _counted_orders(shop, when, ids) \
-            .values_list("customer_id", "day", "net").query.sql_with_params()
+        pairs: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for customer_id, pair in moves.items():
+            pairs[pair].append(customer_id)
+        parts, params = [], []
+        for (from_id, to_id), ids in pairs.items():
+            sql, pair_params = (
+                _counted_orders(shop, when, ids).values("day")  # counted from the index
+                .annotate(n=Count("placed_at"), total=Sum("net"))
+                .values_list("day", "n", "total").query.sql_with_params()
+            )
+            # The ORM's own SQL; every value is a parameter.
+            parts.append(f"SELECT %s::bigint AS from_id, %s::bigint AS to_id, p.*"  # noqa: S608
+                         f" FROM ({sql}) p")
+            params += [from_id, to_id, *pair_params]
         with connection.cursor() as cursor:
-            cursor.execute(_MOVES_SQL.format(orders=orders, table=table), [
-                array_literal(ids), array_literal(moves[i][0] for i in ids),
-                array_literal(moves[i][1] for i in ids), *params, shop_id,
-            ])
+            cursor.execute(_MOVES_SQL.format(daily="\n    UNION ALL\n    ".join(parts),
+                                             table=table), [*params, shop_id])
         return
     delta: dict[tuple[date, int], list] = defaultdict(lambda: [0, Decimal(0)])
     ids = list(moves)
