@@ -232,6 +232,9 @@ def reset(shops_ids):
             )
         cur.execute("VACUUM ANALYZE shops_customer")
         cur.execute("ANALYZE loyalty_dailyorders")
+        # The reset rewrote every customer: a checkpoint now, so that neither side pays for
+        # flushing the reset's pages (a checkpoint inside a run had made it 30% slower).
+        cur.execute("CHECKPOINT")
     RecalculationRun.objects.all().delete()
 
 
