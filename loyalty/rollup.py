@@ -409,22 +409,24 @@ ON CONFLICT (shop_id, day, category_id) DO UPDATE
 """
 
 
-def _counted_orders(shop: Shop, when: Q, customer_ids):
-    """These customers' counted orders matching `when`, each with its local `day` and `net`
-    value."""
+def _daily_of(shop: Shop, when: Q, customer_ids):
+    """(day, counted orders, net value) of these customers' counted orders matching `when`,
+    per local day (counted from the covering index of counted orders)."""
     net = ExpressionWrapper(ORDER_NET_VALUE, output_field=AMOUNT)
     return (
         Order.objects.filter(COUNTED_ORDER, when, shop=shop, customer_id__in_ids=customer_ids)
-        .annotate(day=TruncDate("placed_at", tzinfo=shop.tz), net=net).order_by()
+        .annotate(day=TruncDate("placed_at", tzinfo=shop.tz)).order_by().values("day")
+        .annotate(n=Count("placed_at"), total=Sum(net)).values_list("day", "n", "total")
     )
 
 
-def _net_moves(shop_id: int, change_ids: list[int], known=None) -> dict[int, tuple[int, int]]:
+def _net_moves(shop_id: int, change_ids: list[int], moves=None) -> dict[int, tuple[int, int]]:
     """{customer: (category before the first change, after the last)} for customers whose
-    category differs between the two (0 for none). `known`: the changes as
-    (customer, from, to) in the order written, if the caller has them (else read)."""
+    category differs between the two (0 for none). `moves`: the changes as
+    loyalty.events.Move in the order written, if the caller has them (else read)."""
     first_from: dict[int, int | None] = {}
     last_to: dict[int, int | None] = {}
+    known = None if moves is None else ((m.customer_id, m.from_id, m.to_id) for m in moves)
     for customer_id, from_id, to_id in known if known is not None else (
         CategoryChange.objects.filter(pk__in_ids=change_ids, shop_id=shop_id)
         .order_by("pk").values_list("customer_id", "from_category_id", "to_category_id")
@@ -442,7 +444,6 @@ def rollup_moves(shop_id: int, change_ids: Iterable[int], moves=None) -> None:
     """Customers moved (these CategoryChange rows): their rolled-up counted orders leave the
     category they were in before the first change and join the one after the last.
     `moves`: the same changes as loyalty.events.Move, when the writer handed them over."""
-    known = None if moves is None else [(m.customer_id, m.from_id, m.to_id) for m in moves]
     change_ids = list(change_ids)
     if not change_ids:
         return
@@ -451,22 +452,17 @@ def rollup_moves(shop_id: int, change_ids: Iterable[int], moves=None) -> None:
     through = rolled_up_through(shop)
     if through is None:
         return
-    moves = _net_moves(shop_id, change_ids, known)
-    if not moves:
+    movers: dict[tuple[int, int], list[int]] = defaultdict(list)  # by (from, to)
+    for customer_id, pair in _net_moves(shop_id, change_ids, moves).items():
+        movers[pair].append(customer_id)
+    if not movers:
         return
     when = _when(shop, "placed_at", [(None, through)])
     table = DailyOrders._meta.db_table
     if connection.vendor == "postgresql":
-        pairs: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for customer_id, pair in moves.items():
-            pairs[pair].append(customer_id)
         parts, params = [], []
-        for (from_id, to_id), ids in pairs.items():
-            sql, pair_params = (
-                _counted_orders(shop, when, ids).values("day")  # counted from the index
-                .annotate(n=Count("placed_at"), total=Sum("net"))
-                .values_list("day", "n", "total").query.sql_with_params()
-            )
+        for (from_id, to_id), ids in movers.items():
+            sql, pair_params = _daily_of(shop, when, ids).query.sql_with_params()
             # The ORM's own SQL; every value is a parameter.
             parts.append(f"SELECT %s::bigint AS from_id, %s::bigint AS to_id, p.*"  # noqa: S608
                          f" FROM ({sql}) p")
@@ -476,19 +472,14 @@ def rollup_moves(shop_id: int, change_ids: Iterable[int], moves=None) -> None:
                                              table=table), [*params, shop_id])
         return
     delta: dict[tuple[date, int], list] = defaultdict(lambda: [0, Decimal(0)])
-    ids = list(moves)
-    for start in range(0, len(ids), CHUNK):
-        for customer_id, day, n, total in (
-            _counted_orders(shop, when, ids[start:start + CHUNK]).values("customer_id", "day")
-            .annotate(n=Count("pk"), total=Sum("net"))
-            .values_list("customer_id", "day", "n", "total")
-        ):
-            from_id, to_id = moves[customer_id]
-            total = Decimal(total or 0)
-            delta[(day, from_id)][0] -= n
-            delta[(day, from_id)][1] -= total
-            delta[(day, to_id)][0] += n
-            delta[(day, to_id)][1] += total
+    for (from_id, to_id), ids in movers.items():
+        for start in range(0, len(ids), CHUNK):
+            for day, n, total in _daily_of(shop, when, ids[start:start + CHUNK]):
+                total = Decimal(total or 0)
+                delta[(day, from_id)][0] -= n
+                delta[(day, from_id)][1] -= total
+                delta[(day, to_id)][0] += n
+                delta[(day, to_id)][1] += total
     rows = [
         (shop_id, day, category_id, n, total)
         for (day, category_id), (n, total) in sorted(delta.items()) if n or total
